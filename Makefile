@@ -1,0 +1,92 @@
+# vernier — one Makefile is the build.
+#
+#   make            library (static + shared) and the vernier binary
+#   make demo       install what is missing, build, evaluate the bundled example
+#   make test       install what is missing, build, run every test suite
+#   make asan       the C tests and CLI tests under AddressSanitizer (+ leak checks)
+#   make ubsan      the same under UndefinedBehaviorSanitizer
+#   make bench      the speed benchmark (bench/RESULTS.md)
+#   make clean
+
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+BUILD    ?= build
+OPT      ?= -O2
+# -ffp-contract=off: a fused multiply-add would break the error terms of compensated
+# sums. Never -ffast-math.
+CFLAGS   ?= $(OPT) -g
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+            -Wformat=2 -Wvla
+ifeq ($(CI),true)
+WARN     += -Werror
+endif
+PKGS      = zlib
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -ffp-contract=off -fPIC $(WARN) -Iinclude -Isrc \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz) -lm -lpthread
+
+LIB_SRC   = $(wildcard src/*.c)
+CLI_SRC   = $(wildcard cli/*.c)
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps demo test test-unit test-cli test-oracle asan ubsan bench bench-smoke clean
+
+all: $(BUILD)/libvernier.a $(BUILD)/libvernier.so $(BUILD)/vernier
+
+$(BUILD)/%.o: %.c include/vernier.h $(wildcard src/*.h) $(wildcard cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libvernier.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libvernier.so: $(LIB_OBJ)
+	$(CC) -shared $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/vernier: $(CLI_OBJ) $(BUILD)/libvernier.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvernier.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libvernier.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libvernier.a $(LIBS)
+
+# Debian packages the build and the tests need; installed only when missing.
+deps:
+	@sh scripts/deps.sh
+
+demo: deps all
+	$(BUILD)/vernier eval examples/diabetes.csv -y y -p yhat
+	$(BUILD)/vernier eval examples/demand.csv -y demand -p forecast --by store
+
+test: deps all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory test-unit test-cli test-oracle bench-smoke
+
+test-unit: $(UNIT_BIN)
+	@sh tests/run_unit.sh $(UNIT_BIN)
+
+test-cli: $(BUILD)/vernier
+	@sh tests/cli/run.sh $(BUILD)/vernier
+
+test-oracle: $(BUILD)/vernier
+	VERNIER=$(abspath $(BUILD)/vernier) $(PYTHON) -m pytest -q -p no:cacheprovider tests/oracle
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  CFLAGS="-g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  test-unit test-cli
+
+ubsan:
+	$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
+	  CFLAGS="-g -fsanitize=undefined -fno-sanitize-recover=all" test-unit test-cli
+
+bench: all
+	$(PYTHON) bench/run.py
+
+bench-smoke: all
+	$(PYTHON) bench/run.py --smoke
+
+clean:
+	rm -rf build build-asan build-ubsan

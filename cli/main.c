@@ -1,0 +1,150 @@
+/*
+ * main.c — the `vernier` command: dispatch to one file per command, shared error and
+ * output helpers.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "vernier — evaluate regression models: every metric a careful engineer would defend.\n"
+    "\n"
+    "usage: vernier <command> [options] [FILE|-]\n"
+    "\n"
+    "commands:\n"
+    "  eval      compute the metric battery for actuals and predictions in a CSV/TSV file\n"
+    "  metrics   list the metric catalog with definitions, direction and unit\n"
+    "\n"
+    "Run 'vernier <command> --help' for a command's options and examples.\n"
+    "\n"
+    "examples:\n"
+    "  vernier eval preds.csv -y actual -p predicted\n"
+    "  vernier eval preds.csv.gz -y y -p yhat --by region --format json -o metrics.json\n"
+    "  vernier metrics\n"
+    "\n"
+    "exit codes: 0 ok, 1 a gate failed, 2 usage, 3 data error, 4 I/O error, 5 internal error\n";
+
+int cli_error(int code, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vernier: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (hint)
+        fprintf(stderr, "hint: %s\n", hint);
+    return code;
+}
+
+int cli_exit_code(vn_status st)
+{
+    switch (st) {
+    case VN_OK: return EXIT_OK;
+    case VN_ERR_USAGE: return EXIT_USAGE;
+    case VN_ERR_DATA: return EXIT_DATA;
+    case VN_ERR_IO: return EXIT_IO;
+    case VN_ERR_NOMEM:
+    case VN_ERR_INTERNAL: return EXIT_INTERNAL;
+    }
+    return EXIT_INTERNAL;
+}
+
+int cli_output_open(cli_output *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    if (!path || strcmp(path, "-") == 0) {
+        o->fp = stdout;
+        return 0;
+    }
+    const size_t n = strlen(path);
+    o->path = strdup(path);
+    o->tmp = malloc(n + 16);
+    if (!o->path || !o->tmp) {
+        cli_output_abort(o);
+        return cli_error(EXIT_INTERNAL, NULL, "out of memory");
+    }
+    snprintf(o->tmp, n + 16, "%s.tmp.XXXXXX", path);
+    const int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        const int e = errno;
+        free(o->tmp);
+        o->tmp = NULL;
+        cli_output_abort(o);
+        return cli_error(EXIT_IO, NULL, "%s: cannot create output file: %s", path, strerror(e));
+    }
+    o->fp = fdopen(fd, "w");
+    if (!o->fp) {
+        close(fd);
+        cli_output_abort(o);
+        return cli_error(EXIT_IO, NULL, "%s: cannot open output: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+void cli_output_abort(cli_output *o)
+{
+    if (o->fp && o->fp != stdout)
+        fclose(o->fp);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+int cli_output_commit(cli_output *o)
+{
+    if (o->fp == stdout) {
+        if (fflush(stdout) != 0 || ferror(stdout))
+            return cli_error(EXIT_IO, NULL, "cannot write to standard output: %s", strerror(errno));
+        return 0;
+    }
+    int bad = fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0;
+    bad |= fclose(o->fp) != 0;
+    o->fp = NULL;
+    if (bad || rename(o->tmp, o->path) != 0) {
+        const int e = errno;
+        const int rc = cli_error(EXIT_IO, NULL, "%s: cannot write output: %s", o->path, strerror(e));
+        cli_output_abort(o);
+        return rc;
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    cli_output_abort(o);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "metrics") == 0)
+        return cmd_metrics(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        if (argc > 2 && strcmp(cmd, "help") == 0) {
+            char *sub[] = {argv[2], "--help", NULL};
+            if (strcmp(argv[2], "eval") == 0)
+                return cmd_eval(2, sub);
+            if (strcmp(argv[2], "metrics") == 0)
+                return cmd_metrics(2, sub);
+        }
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("vernier %s\n", vn_version());
+        return EXIT_OK;
+    }
+    return cli_error(EXIT_USAGE, "run 'vernier --help' for the list of commands",
+                     "unknown command \"%s\"", cmd);
+}

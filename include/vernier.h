@@ -1,0 +1,293 @@
+/*
+ * vernier.h — the public C API of libvernier, an evaluation engine for regression models.
+ *
+ * This header is the contract: anything not declared here is not API. The `vernier`
+ * command-line tool and the Python binding use nothing else.
+ *
+ * Conventions that hold for every function below:
+ *  - Functions that can fail return a vn_status. VN_OK is 0; every other value is an
+ *    error whose detailed, located message ("data.csv:1042:3: column \"y_pred\": not a
+ *    number: \"n/a\"") is kept on the handle and read with the handle's errmsg function.
+ *  - Handles are opaque, created by vn_X_new(..., vn_X **out) and destroyed by
+ *    vn_X_free(x), which accepts NULL. On failure *out is set to NULL.
+ *  - Input arrays are borrowed for the duration of the call only and never modified.
+ *    Arrays take a stride in elements so that strided views need no copy.
+ *  - Strings returned by the library are owned by the handle they came from and stay
+ *    valid until that handle is freed.
+ *  - The library never prints, exits or aborts on bad input.
+ *  - A handle belongs to one thread at a time. A finished vn_result is immutable and may
+ *    be read from several threads at once. There is no mutable global state apart from
+ *    the allocator hook, which is set once before any other call.
+ *  - Prediction error is e = yhat - y: a positive error is an over-prediction.
+ */
+#ifndef VERNIER_H
+#define VERNIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VN_VERSION "0.1.0"
+#define VN_VERSION_NUMBER 100 /* major*10000 + minor*100 + patch */
+
+/* Schema version of the JSON document written by vn_result_write(VN_FORMAT_JSON). */
+#define VN_JSON_SCHEMA "vernier.eval/1"
+
+/* ---------------------------------------------------------------------------------
+ * Status codes. Values are fixed forever: never renumbered, never removed.
+ * ------------------------------------------------------------------------------- */
+typedef enum vn_status {
+    VN_OK = 0,
+    VN_ERR_USAGE = 1,    /* a bad argument: unknown metric, bad parameter, bad option */
+    VN_ERR_DATA = 2,     /* the input data is invalid: parse error, missing value, ... */
+    VN_ERR_IO = 3,       /* a file could not be opened, read or written */
+    VN_ERR_NOMEM = 4,    /* an allocation failed */
+    VN_ERR_INTERNAL = 5, /* a broken invariant inside the library: a bug */
+} vn_status;
+
+/* A static, one-line English description of a status ("data error"). Never NULL. */
+const char *vn_strerror(vn_status status);
+
+/* The library version string, VN_VERSION of the library actually linked. */
+const char *vn_version(void);
+
+/* ---------------------------------------------------------------------------------
+ * Allocation hook.
+ *
+ * Every allocation the library makes goes through one function, so that an embedding
+ * program can account for memory and tests can fail the Nth allocation. The hook has
+ * realloc semantics: (ptr=NULL, size>0) allocates, (ptr, size=0) frees and returns
+ * NULL, otherwise resizes. Returning NULL for size>0 means out of memory; the library
+ * then returns VN_ERR_NOMEM cleanly from the call in progress.
+ *
+ * Set it once, before any other call and before any thread uses the library (as with
+ * SQLite's sqlite3_config). Passing NULL restores the default (the C library's realloc
+ * and free).
+ * ------------------------------------------------------------------------------- */
+typedef void *(*vn_alloc_fn)(void *ud, void *ptr, size_t size);
+void vn_set_allocator(vn_alloc_fn fn, void *ud);
+
+/* ---------------------------------------------------------------------------------
+ * The metric catalog.
+ *
+ * One registry describes every metric: its stable id, its parameters, whether lower or
+ * higher is better, its unit and its definition. See docs/metrics.md.
+ * ------------------------------------------------------------------------------- */
+typedef enum vn_direction {
+    VN_LOWER_IS_BETTER = 0,
+    VN_HIGHER_IS_BETTER = 1,
+    VN_NO_DIRECTION = 2, /* signed metrics such as mean_error: closer to 0 is better */
+} vn_direction;
+
+typedef struct vn_metric_info {
+    const char *id;         /* stable id, e.g. "huber" */
+    const char *params;     /* parameter signature with defaults, e.g. "delta=1"; "" if none;
+                               a parameter without default is written "p" (required) */
+    const char *aliases;    /* comma-separated aliases, e.g. "bias"; "" if none */
+    vn_direction direction;
+    const char *unit;       /* "" (same unit as y), "%", "1" (dimensionless), "rows", ... */
+    const char *summary;    /* one line */
+    const char *definition; /* the formula and edge-case rule, plain text */
+} vn_metric_info;
+
+/* Number of metrics in the catalog, and the i-th (0-based, catalog order). */
+size_t vn_metric_count(void);
+const vn_metric_info *vn_metric_at(size_t i);
+/* The metric with this id or alias, or NULL. */
+const vn_metric_info *vn_metric_find(const char *id_or_alias);
+
+/* The default battery used when no metric list is given, as a metric-list string. */
+const char *vn_default_metrics(void);
+
+/* ---------------------------------------------------------------------------------
+ * Evaluation.
+ *
+ * An evaluation is planned once from a metric list, fed rows (from arrays or a CSV
+ * file) and finished into an immutable result. Rows can be split into slices (one row
+ * per distinct value of one or more "by" columns); the overall slice always exists.
+ *
+ * Determinism: rows of every slice are accumulated in fixed blocks of that slice's own
+ * row sequence and block states are merged in order, so results are bit-identical for
+ * any thread count and any way of splitting the rows into update calls.
+ * ------------------------------------------------------------------------------- */
+
+/* How mape and mpe treat rows with y == 0 (METRICS.md, "zero policy"). */
+typedef enum vn_zero_policy {
+    VN_ZERO_NAN = 0,  /* undefined when any weighted row has y == 0 (default) */
+    VN_ZERO_SKIP = 1, /* those rows are left out of mape/mpe only; the count is reported */
+    VN_ZERO_EPS = 2,  /* scikit-learn's max(|y|, DBL_EPSILON) */
+} vn_zero_policy;
+
+/* What r2 and explained_variance return for a constant y. */
+typedef enum vn_r2_constant {
+    VN_R2_UNDEFINED = 0, /* NaN with reason "constant_y" (default) */
+    VN_R2_SKLEARN = 1,   /* scikit-learn's force_finite: 1.0 if SS_res == 0, else 0.0 */
+} vn_r2_constant;
+
+/* What a reader does with an empty cell, NaN or +-Inf in a y, prediction or weight column. */
+typedef enum vn_missing {
+    VN_MISSING_ERROR = 0, /* an input error naming file, line and column (default) */
+    VN_MISSING_SKIP = 1,  /* the row is dropped and counted */
+} vn_missing;
+
+typedef struct vn_eval_config {
+    const char *metrics;         /* metric list "mae,huber:delta=2,pinball:q=0.9";
+                                    NULL or "" = vn_default_metrics() */
+    vn_zero_policy zero_policy;
+    vn_r2_constant r2_constant;
+    size_t by_count;             /* number of slice columns (0 = overall only) */
+    const char *const *by_names; /* their names, by_count entries (copied) */
+    uint64_t min_count;          /* slices with fewer rows are listed, metrics undefined */
+    int threads;                 /* worker threads; 0 = one per online CPU, 1 = none */
+} vn_eval_config;
+
+/* Fills a config with the defaults: default battery, VN_ZERO_NAN, VN_R2_UNDEFINED,
+ * no slices, min_count 0, threads 1. */
+void vn_eval_config_init(vn_eval_config *cfg);
+
+typedef struct vn_eval vn_eval;
+
+/* Plans an evaluation. On VN_ERR_USAGE (unknown metric, bad parameter) the message is
+ * written to errbuf (if not NULL, up to errlen bytes, NUL-terminated) since no handle
+ * exists. */
+vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, size_t errlen);
+void vn_eval_free(vn_eval *ev);
+
+/* The detailed message of the last error on this handle ("" if none). */
+const char *vn_eval_errmsg(const vn_eval *ev);
+
+/* Interns a slice key: values[0..by_count) are the values of the by columns for a row
+ * (each a byte string of the given length; lens may be NULL for NUL-terminated
+ * strings). *id receives the slice id to pass in vn_rows.slice. Ids are dense from 0 in
+ * order of first appearance. */
+vn_status vn_eval_slice(vn_eval *ev, const char *const *values, const size_t *lens,
+                        uint32_t *id);
+
+/* A batch of rows. y and yhat are required; w (weights) and slice may be NULL. Strides
+ * are in elements (1 = contiguous). A row with w == 0 is ignored everywhere; a negative
+ * or non-finite weight, or a non-finite y or yhat, is VN_ERR_DATA (row numbers in the
+ * message count from 1 over all rows ever passed). */
+typedef struct vn_rows {
+    size_t n;
+    const double *y;
+    ptrdiff_t y_stride;
+    const double *yhat;
+    ptrdiff_t yhat_stride;
+    const double *w;
+    ptrdiff_t w_stride;
+    const uint32_t *slice; /* ids from vn_eval_slice, stride 1 */
+} vn_rows;
+
+vn_status vn_eval_update(vn_eval *ev, const vn_rows *rows);
+
+/* Reading CSV/TSV input directly (RFC 4180; gzip detected by its magic bytes; "-" is
+ * standard input). Columns are named by header name or by 1-based index ("3"). */
+typedef struct vn_csv_config {
+    char delimiter;         /* 0 = from the name: '\t' for *.tsv / *.tsv.gz, else ',' */
+    int header;             /* 1 = the first record is a header (default), 0 = none */
+    vn_missing missing;
+    const char *y;          /* actual column (required) */
+    const char *yhat;       /* prediction column (required) */
+    const char *weight;     /* weight column or NULL */
+    const char *const *by;  /* by_count slice columns (vn_eval_config.by_count) or NULL */
+    size_t max_field;       /* longest field accepted in bytes; 0 = 1 MiB */
+} vn_csv_config;
+
+void vn_csv_config_init(vn_csv_config *cfg);
+
+/* Streams the whole file into the evaluation. Errors (VN_ERR_DATA, VN_ERR_IO) name
+ * file:line:column; the evaluation is then unusable except for vn_eval_free. */
+vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg);
+
+/* ---------------------------------------------------------------------------------
+ * Results.
+ * ------------------------------------------------------------------------------- */
+typedef struct vn_result vn_result;
+
+/* Why a metric value is undefined (NaN). Values are fixed forever. */
+typedef enum vn_reason {
+    VN_REASON_NONE = 0,           /* the value is defined */
+    VN_REASON_NO_ROWS = 1,        /* no rows with positive weight */
+    VN_REASON_CONSTANT_Y = 2,     /* y is constant (r2, explained_variance, ...) */
+    VN_REASON_ZERO_ACTUAL = 3,    /* y == 0 on some rows (mape, mpe under VN_ZERO_NAN) */
+    VN_REASON_ZERO_DENOMINATOR = 4, /* a normaliser is 0 (wmape with sum|y| == 0, ...) */
+    VN_REASON_DOMAIN = 5,         /* input outside the metric's domain (msle, deviances) */
+    VN_REASON_TOO_FEW_ROWS = 6,   /* n too small (r2 with n < 2, adjusted_r2, mase, ...) */
+    VN_REASON_CONSTANT_INPUT = 7, /* a constant column makes a correlation undefined */
+    VN_REASON_MIN_COUNT = 8,      /* the slice has fewer rows than min_count */
+    VN_REASON_OVERFLOW = 9,       /* the value is not finite in binary64 */
+} vn_reason;
+
+/* The stable machine-readable name of a reason ("constant_y"); "" for NONE. */
+const char *vn_reason_name(vn_reason reason);
+
+typedef struct vn_value {
+    double value;        /* NaN when undefined */
+    vn_reason reason;
+    const char *message; /* one line, "" when defined */
+} vn_value;
+
+/* Finishes the evaluation (the handle can then only be freed) and builds the result. */
+vn_status vn_eval_finish(vn_eval *ev, vn_result **out);
+void vn_result_free(vn_result *res);
+
+/* Metrics, in the order requested. The key is the canonical spelling with parameters,
+ * e.g. "huber:delta=2" or "mae"; the same key never appears twice. */
+size_t vn_result_metric_count(const vn_result *res);
+const char *vn_result_metric_key(const vn_result *res, size_t m);
+const vn_metric_info *vn_result_metric_info(const vn_result *res, size_t m);
+
+/* Slices: index 0 is the overall slice, then one per distinct key in order of first
+ * appearance. Labels: the value of by column c for slice s (NULL for the overall). */
+size_t vn_result_slice_count(const vn_result *res);
+size_t vn_result_by_count(const vn_result *res);
+const char *vn_result_by_name(const vn_result *res, size_t c);
+const char *vn_result_slice_value(const vn_result *res, size_t s, size_t c);
+uint64_t vn_result_slice_rows(const vn_result *res, size_t s); /* rows with w > 0 */
+
+/* The value of metric m on slice s; VN_ERR_USAGE if out of range. */
+vn_status vn_result_get(const vn_result *res, size_t s, size_t m, vn_value *out);
+
+/* Notes: plain-language observations ("MAPE is undefined: 12 rows have y = 0 ..."). */
+typedef struct vn_note {
+    const char *code;    /* stable id: "mape_zero_actuals", "heavy_tail", "bias", ... */
+    size_t slice;        /* the slice it is about */
+    const char *message; /* one or two sentences */
+} vn_note;
+size_t vn_result_note_count(const vn_result *res);
+const vn_note *vn_result_note(const vn_result *res, size_t i);
+
+/* Input accounting, as reported in the outputs. */
+typedef struct vn_input_info {
+    const char *source;       /* file name, "-" for standard input, "" for arrays */
+    const char *y, *yhat, *weight; /* column names ("" when not from a file) */
+    uint64_t rows_read;       /* data records read */
+    uint64_t rows_missing;    /* dropped under VN_MISSING_SKIP */
+    uint64_t rows_zero_weight;/* rows with w == 0 */
+} vn_input_info;
+const vn_input_info *vn_result_input(const vn_result *res);
+
+/* ---------------------------------------------------------------------------------
+ * Output writers over one result model.
+ * ------------------------------------------------------------------------------- */
+typedef enum vn_format {
+    VN_FORMAT_TABLE = 0, /* aligned text for people, values rounded */
+    VN_FORMAT_CSV = 1,   /* one row per slice x metric, full precision */
+    VN_FORMAT_JSON = 2,  /* full precision (%.17g), schema VN_JSON_SCHEMA */
+    VN_FORMAT_MD = 3,    /* a Markdown table and the notes */
+} vn_format;
+
+/* Parses "table", "csv", "json", "md"/"markdown"; VN_ERR_USAGE otherwise. */
+vn_status vn_format_parse(const char *name, vn_format *out);
+
+/* Writes the result to an open stream; VN_ERR_IO when the stream reports an error. */
+vn_status vn_result_write(const vn_result *res, vn_format fmt, FILE *fp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VERNIER_H */

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages vernier's build and tests need, only those missing.
+# Runs apt-get as root (or through sudo); does nothing when all are present.
+set -eu
+PKGS="build-essential pkg-config zlib1g-dev python3 python3-numpy python3-scipy python3-sklearn python3-pytest"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "vernier: installing Debian packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

@@ -1,0 +1,71 @@
+/*
+ * csv.h — the CSV/TSV record reader (RFC 4180), internal to libvernier.
+ *
+ * Reads a file, a gzip file (detected by its magic bytes 1f 8b, through zlib) or
+ * standard input ("-"), one record at a time. Strict RFC 4180 with these documented
+ * policies (docs/input.md):
+ *  - records end at LF, CRLF or a bare CR outside quotes; a final line break is optional;
+ *  - inside quotes every byte is data, kept verbatim (CRLF stays CRLF); "" is one quote;
+ *  - a quote inside an unquoted field, or text after a closing quote, is an error;
+ *  - a quote left open at end of input is an error reported at the line it opened;
+ *  - fully blank lines are skipped (they are never a record);
+ *  - a UTF-8 BOM at the start is removed; a UTF-16/UTF-32 BOM is an error
+ *    ("unsupported encoding UTF-16LE");
+ *  - a NUL byte anywhere is an error; a field longer than max_field bytes is an error;
+ *  - every record must have as many fields as the header (or the first record).
+ * Errors are one line: "FILE:LINE:COL: message", LINE 1-based, COL the 1-based byte
+ * column within the line.
+ */
+#ifndef VN_CSV_H
+#define VN_CSV_H
+
+#include "vernier.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vn__csv vn__csv;
+
+typedef struct vn__csv_opts {
+    char delim;       /* field separator; must not be '"', CR or LF */
+    int header;       /* 1: the first record is the header */
+    size_t max_field; /* longest field in bytes; 0 = 1 MiB */
+} vn__csv_opts;
+
+/* Opens path ("-" = stdin) and reads the header (or peeks the first record when
+ * header == 0, to learn the field count). On error *out is NULL and the message
+ * (with file and position) is in errbuf. An empty input (0 bytes, or nothing but line
+ * breaks) is VN_ERR_DATA "empty input (no header)". Returns VN_ERR_IO if the file cannot
+ * be opened or read, VN_ERR_DATA for malformed input, VN_ERR_NOMEM. */
+vn_status vn__csv_open(const char *path, const vn__csv_opts *opts, vn__csv **out,
+                       char *errbuf, size_t errlen);
+void vn__csv_free(vn__csv *r);
+
+/* The display name used in messages ("<stdin>" for "-"). */
+const char *vn__csv_name(const vn__csv *r);
+
+/* Number of columns (fields of the header, or of the first record without header). */
+size_t vn__csv_ncols(const vn__csv *r);
+/* Name of column i (BOM stripped, verbatim otherwise), or NULL without a header. */
+const char *vn__csv_colname(const vn__csv *r, size_t i);
+
+/* Reads the next data record. *got = 1 with a record, 0 at the end of input. Errors
+ * (VN_ERR_DATA, VN_ERR_IO, VN_ERR_NOMEM) leave their message in vn__csv_errmsg. A
+ * truncated gzip stream is VN_ERR_IO "unexpected end of gzip stream". */
+vn_status vn__csv_next(vn__csv *r, int *got);
+
+/* Fields of the current record: bytes (NUL-terminated in the reader's buffer, valid
+ * until the next vn__csv_next) and length (fields may not contain NUL, so len ==
+ * strlen). */
+const char *vn__csv_field(const vn__csv *r, size_t i, size_t *len);
+/* 1-based line number where the current record starts, and where field i starts, and
+ * the 1-based byte column of field i's first byte within that line. */
+uint64_t vn__csv_line(const vn__csv *r);
+uint64_t vn__csv_field_line(const vn__csv *r, size_t i);
+uint64_t vn__csv_field_col(const vn__csv *r, size_t i);
+/* Data records returned so far. */
+uint64_t vn__csv_records(const vn__csv *r);
+
+const char *vn__csv_errmsg(const vn__csv *r);
+
+#endif /* VN_CSV_H */

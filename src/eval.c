@@ -1,0 +1,889 @@
+/*
+ * eval.c — the evaluation: slices, block accumulation on a small thread pool, reading
+ * a CSV file into it, and finishing into a result.
+ *
+ * Every row goes to the overall slice and, when slicing, to its own slice. A slice
+ * buffers its rows; each full block of VN_BLOCK_ROWS rows of the slice's own sequence
+ * is folded into a fresh state (in parallel across blocks and slices), and block states
+ * are merged into the slice's state in block order. The partial block at the end is
+ * folded at finish. So the result depends only on each slice's row sequence — not on
+ * thread count, not on how rows arrived. Slices that need stored rows (order
+ * statistics, ranks, row order) keep their buffer whole; the others drop folded rows.
+ */
+#include "eval.h"
+#include "csv.h"
+#include "kernels.h"
+#include "numparse.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct slice {
+    char *key; /* by values, each NUL-terminated, concatenated */
+    size_t keylen;
+    uint64_t hash;
+    double *y, *p, *w;
+    size_t len, cap, done;
+    bool weighted;
+    vn__acc *acc;
+} slice;
+
+struct vn_eval {
+    vn__mspec *ms;
+    size_t nms;
+    vn__plan plan;
+    vn__opts opts;
+    uint64_t min_count;
+    int threads;
+    size_t by_count;
+    char **by_names;
+    slice *slices; /* [0] is the overall slice */
+    size_t nslices, slices_cap;
+    uint32_t *table; /* open addressing: slice index, 0 = empty (overall never hashed) */
+    size_t table_cap;
+    uint64_t rows_seen, rows_zero_weight, rows_missing, rows_read;
+    char *source, *ycol, *pcol, *wcol;
+    bool failed;
+    char err[512];
+};
+
+void vn_eval_config_init(vn_eval_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->threads = 1;
+}
+
+void vn_csv_config_init(vn_csv_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->header = 1;
+}
+
+const char *vn_eval_errmsg(const vn_eval *ev) { return ev ? ev->err : ""; }
+
+static void free_slice(slice *s)
+{
+    vn__free(s->key);
+    vn__free(s->y);
+    vn__free(s->p);
+    vn__free(s->w);
+    vn__free(s->acc);
+}
+
+void vn_eval_free(vn_eval *ev)
+{
+    if (!ev)
+        return;
+    for (size_t i = 0; i < ev->nslices; i++)
+        free_slice(&ev->slices[i]);
+    for (size_t i = 0; i < ev->by_count; i++)
+        vn__free(ev->by_names[i]);
+    vn__free(ev->by_names);
+    vn__free(ev->slices);
+    vn__free(ev->table);
+    vn__free(ev->ms);
+    vn__free(ev->plan.slots);
+    vn__free(ev->source);
+    vn__free(ev->ycol);
+    vn__free(ev->pcol);
+    vn__free(ev->wcol);
+    vn__free(ev);
+}
+
+/* Appends a fresh slice; its state is allocated now so that finish cannot fail on it. */
+static vn_status add_slice(vn_eval *ev, const char *key, size_t keylen, uint64_t hash)
+{
+    if (!vn__grow((void **)&ev->slices, &ev->slices_cap, ev->nslices + 1, sizeof(slice)))
+        return VN_ERR_NOMEM;
+    slice *s = &ev->slices[ev->nslices];
+    memset(s, 0, sizeof *s);
+    s->acc = vn__malloc(vn__acc_size(&ev->plan));
+    s->key = key ? vn__strndup(key, keylen) : NULL;
+    if (!s->acc || (key && !s->key)) {
+        free_slice(s);
+        return VN_ERR_NOMEM;
+    }
+    vn__acc_init(s->acc, &ev->plan);
+    s->keylen = keylen;
+    s->hash = hash;
+    ev->nslices++;
+    return VN_OK;
+}
+
+/* Builds the plan: the union of needs, and one slot per distinct parameterised loss. */
+static vn_status make_plan(vn_eval *ev)
+{
+    ev->plan.slots = vn__calloc(ev->nms ? ev->nms : 1, sizeof(vn__slot));
+    if (!ev->plan.slots)
+        return VN_ERR_NOMEM;
+    for (size_t i = 0; i < ev->nms; i++) {
+        vn__mspec *m = &ev->ms[i];
+        ev->plan.needs |= m->needs;
+        if (!(m->needs & NEED_SLOT))
+            continue;
+        vn__slot sl = {SLOT_TWEEDIE, m->param[0]};
+        if (m->kind == MK_HUBER)
+            sl.kind = SLOT_HUBER;
+        else if (m->kind == MK_PSEUDO_HUBER)
+            sl.kind = SLOT_PSEUDO_HUBER;
+        else if (m->kind == MK_POISSON)
+            sl.param = 1.0;
+        else if (m->kind == MK_GAMMA)
+            sl.param = 2.0;
+        size_t k = 0;
+        while (k < ev->plan.nslots &&
+               !(ev->plan.slots[k].kind == sl.kind && ev->plan.slots[k].param == sl.param))
+            k++;
+        if (k == ev->plan.nslots)
+            ev->plan.slots[ev->plan.nslots++] = sl;
+        m->slot = (int)k;
+    }
+    return VN_OK;
+}
+
+vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    vn_eval_config def;
+    if (!cfg) {
+        vn_eval_config_init(&def);
+        cfg = &def;
+    }
+    VN_RETURN_IF(cfg->by_count && !cfg->by_names, VN_ERR_USAGE, "by_count > 0 needs by_names");
+    VN_RETURN_IF(cfg->threads < 0 || cfg->threads > 256, VN_ERR_USAGE,
+                 "threads must be 0 (auto) to 256, not %d", cfg->threads);
+    VN_RETURN_IF((unsigned)cfg->zero_policy > VN_ZERO_EPS ||
+                     (unsigned)cfg->r2_constant > VN_R2_SKLEARN,
+                 VN_ERR_USAGE, "invalid zero_policy or r2_constant");
+    vn_eval *ev = vn__calloc(1, sizeof *ev);
+    if (!ev)
+        return VN_ERR_NOMEM;
+    vn_status st = vn__metrics_parse(cfg->metrics, &ev->ms, &ev->nms, errbuf, errlen);
+    if (st == VN_OK)
+        st = make_plan(ev);
+    ev->opts.zero = cfg->zero_policy;
+    ev->opts.r2c = cfg->r2_constant;
+    ev->min_count = cfg->min_count;
+    ev->threads = cfg->threads;
+    if (ev->threads == 0) {
+        const long c = sysconf(_SC_NPROCESSORS_ONLN);
+        ev->threads = c < 1 ? 1 : c > 64 ? 64 : (int)c;
+    }
+    if (st == VN_OK && cfg->by_count) {
+        ev->by_names = vn__calloc(cfg->by_count, sizeof(char *));
+        st = ev->by_names ? VN_OK : VN_ERR_NOMEM;
+        for (size_t i = 0; st == VN_OK && i < cfg->by_count; i++) {
+            ev->by_count++;
+            ev->by_names[i] = vn__strdup(cfg->by_names[i] ? cfg->by_names[i] : "");
+            st = ev->by_names[i] ? VN_OK : VN_ERR_NOMEM;
+        }
+    }
+    if (st == VN_OK)
+        st = add_slice(ev, NULL, 0, 0);
+    if (st != VN_OK) {
+        if (st == VN_ERR_NOMEM)
+            vn__fmt(errbuf, errlen, "out of memory");
+        vn_eval_free(ev);
+        return st;
+    }
+    *out = ev;
+    return VN_OK;
+}
+
+static vn_status fail(vn_eval *ev, vn_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static vn_status fail(vn_eval *ev, vn_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vn__vfmt(ev->err, sizeof ev->err, fmt, ap);
+    va_end(ap);
+    ev->failed = true;
+    return st;
+}
+
+/* FNV-1a over the key bytes. */
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+static vn_status table_insert(vn_eval *ev, uint32_t idx)
+{
+    if (2 * (ev->nslices + 1) > ev->table_cap) {
+        const size_t cap = ev->table_cap ? 2 * ev->table_cap : 64;
+        uint32_t *t = vn__calloc(cap, sizeof *t);
+        if (!t)
+            return VN_ERR_NOMEM;
+        for (size_t i = 1; i < ev->nslices; i++) {
+            size_t h = ev->slices[i].hash & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = (uint32_t)i;
+        }
+        vn__free(ev->table);
+        ev->table = t;
+        ev->table_cap = cap;
+        return VN_OK; /* the rehash inserted idx too (it is < nslices) */
+    }
+    size_t h = ev->slices[idx].hash & (ev->table_cap - 1);
+    while (ev->table[h])
+        h = (h + 1) & (ev->table_cap - 1);
+    ev->table[h] = idx;
+    return VN_OK;
+}
+
+/* Looks up or creates the slice of a joined key; *idx is the internal index (≥ 1). */
+static vn_status intern(vn_eval *ev, const char *key, size_t keylen, uint32_t *idx)
+{
+    const uint64_t h = hash_bytes(key, keylen);
+    if (ev->table_cap) {
+        for (size_t i = h & (ev->table_cap - 1); ev->table[i]; i = (i + 1) & (ev->table_cap - 1)) {
+            const slice *s = &ev->slices[ev->table[i]];
+            if (s->hash == h && s->keylen == keylen && memcmp(s->key, key, keylen) == 0) {
+                *idx = ev->table[i];
+                return VN_OK;
+            }
+        }
+    }
+    if (ev->nslices > UINT32_MAX - 1)
+        return fail(ev, VN_ERR_DATA, "too many slices");
+    VN_TRY(add_slice(ev, key, keylen, h));
+    *idx = (uint32_t)(ev->nslices - 1);
+    const vn_status st = table_insert(ev, *idx);
+    if (st != VN_OK) {
+        ev->nslices--;
+        free_slice(&ev->slices[ev->nslices]);
+    }
+    return st;
+}
+
+/* Joins by values into buf (each followed by a NUL). */
+static vn_status join_key(vn_eval *ev, const char *const *values, const size_t *lens,
+                          char **buf, size_t *cap, size_t *len)
+{
+    *len = 0;
+    for (size_t c = 0; c < ev->by_count; c++) {
+        const size_t n = lens ? lens[c] : strlen(values[c]);
+        if (memchr(values[c], '\0', n))
+            return fail(ev, VN_ERR_DATA, "slice value contains a NUL byte");
+        if (!vn__grow((void **)buf, cap, *len + n + 1, 1))
+            return VN_ERR_NOMEM;
+        memcpy(*buf + *len, values[c], n);
+        (*buf)[*len + n] = '\0';
+        *len += n + 1;
+    }
+    return VN_OK;
+}
+
+vn_status vn_eval_slice(vn_eval *ev, const char *const *values, const size_t *lens, uint32_t *id)
+{
+    if (ev->failed)
+        return VN_ERR_USAGE;
+    if (ev->by_count == 0)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_slice: the evaluation has no by columns");
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    uint32_t idx = 0;
+    vn_status st = join_key(ev, values, lens, &buf, &cap, &len);
+    if (st == VN_OK)
+        st = intern(ev, buf, len, &idx);
+    vn__free(buf);
+    if (st == VN_OK)
+        *id = idx - 1;
+    return st;
+}
+
+/* Appends one row to slice s. */
+static bool push(vn_eval *ev, slice *s, double y, double p, double w)
+{
+    (void)ev;
+    if (s->len == s->cap) {
+        size_t c1 = s->cap, c2 = s->cap, c3 = s->cap;
+        if (!vn__grow((void **)&s->y, &c1, s->len + 1, sizeof(double)) ||
+            !vn__grow((void **)&s->p, &c2, s->len + 1, sizeof(double)) ||
+            !vn__grow((void **)&s->w, &c3, s->len + 1, sizeof(double)))
+            return false;
+        /* capacities grow in lockstep; keep the smallest as the shared capacity */
+        s->cap = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+    }
+    s->y[s->len] = y;
+    s->p[s->len] = p;
+    s->w[s->len] = w;
+    s->weighted = s->weighted || w != 1.0;
+    s->len++;
+    return true;
+}
+
+/* ---- block jobs on a small thread pool ---- */
+
+typedef struct job {
+    const slice *s;
+    size_t start, n;
+} job;
+
+typedef struct pool {
+    const vn__plan *plan;
+    const job *jobs;
+    size_t njobs;
+    unsigned char *states; /* njobs states of acc_size bytes */
+    size_t acc_size;
+    atomic_size_t next;
+} pool;
+
+static void *worker(void *arg)
+{
+    pool *pl = arg;
+    for (;;) {
+        const size_t j = atomic_fetch_add(&pl->next, 1);
+        if (j >= pl->njobs)
+            return NULL;
+        const job *jb = &pl->jobs[j];
+        vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
+        vn__acc_init(a, pl->plan);
+        vn__acc_block(a, pl->plan, jb->s->y + jb->start, jb->s->p + jb->start,
+                      jb->s->w + jb->start, jb->n);
+    }
+}
+
+/* Folds every job's rows into its own state, on up to `threads` threads. Job states
+ * do not depend on which thread computed them. */
+static void run_jobs(pool *pl, int threads)
+{
+    atomic_init(&pl->next, 0);
+    pthread_t tid[64];
+    size_t nt = 0;
+    const size_t want = (size_t)threads < pl->njobs ? (size_t)threads : pl->njobs;
+    for (; nt + 1 < want && nt < 64; nt++)
+        if (pthread_create(&tid[nt], NULL, worker, pl) != 0)
+            break; /* fewer threads: the same result, later */
+    worker(pl);
+    for (size_t i = 0; i < nt; i++)
+        pthread_join(tid[i], NULL);
+}
+
+/* Folds every complete block of every slice (and, when final, the partial ones). */
+static vn_status fold(vn_eval *ev, bool final)
+{
+    const bool store = ev->plan.needs & NEED_STORE;
+    size_t njobs = 0;
+    for (size_t i = 0; i < ev->nslices; i++) {
+        const size_t pending = ev->slices[i].len - ev->slices[i].done;
+        njobs += pending / VN_BLOCK_ROWS + (final && pending % VN_BLOCK_ROWS != 0);
+    }
+    if (njobs == 0)
+        return VN_OK;
+    pool pl = {.plan = &ev->plan, .njobs = njobs, .acc_size = vn__acc_size(&ev->plan)};
+    job *jobs = vn__malloc(njobs * sizeof *jobs);
+    pl.states = vn__malloc(njobs * pl.acc_size);
+    if (!jobs || !pl.states) {
+        vn__free(jobs);
+        vn__free(pl.states);
+        return VN_ERR_NOMEM;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < ev->nslices; i++) {
+        const slice *s = &ev->slices[i];
+        for (size_t at = s->done; at < s->len; at += VN_BLOCK_ROWS) {
+            const size_t n = s->len - at < VN_BLOCK_ROWS ? s->len - at : VN_BLOCK_ROWS;
+            if (n < VN_BLOCK_ROWS && !final)
+                break;
+            jobs[j++] = (job){s, at, n};
+        }
+    }
+    pl.jobs = jobs;
+    run_jobs(&pl, ev->threads);
+    for (j = 0; j < njobs; j++) {
+        slice *s = (slice *)jobs[j].s;
+        vn__acc_merge(s->acc, (const vn__acc *)(pl.states + j * pl.acc_size), &ev->plan);
+        s->done = jobs[j].start + jobs[j].n;
+    }
+    vn__free(jobs);
+    vn__free(pl.states);
+    if (!store)
+        for (size_t i = 0; i < ev->nslices; i++) {
+            slice *s = &ev->slices[i];
+            const size_t rest = s->len - s->done;
+            memmove(s->y, s->y + s->done, rest * sizeof(double));
+            memmove(s->p, s->p + s->done, rest * sizeof(double));
+            memmove(s->w, s->w + s->done, rest * sizeof(double));
+            s->len = rest;
+            s->done = 0;
+        }
+    return VN_OK;
+}
+
+vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
+{
+    if (ev->failed)
+        return fail(ev, VN_ERR_USAGE, "the evaluation already failed: %s", ev->err);
+    if (!r || (r->n && (!r->y || !r->yhat)))
+        return fail(ev, VN_ERR_USAGE, "vn_eval_update: y and yhat are required");
+    if (r->slice && ev->by_count == 0)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_update: slice ids given but no by columns");
+    for (size_t i = 0; i < r->n; i++) {
+        const uint64_t row = ev->rows_seen + 1;
+        const double y = r->y[(ptrdiff_t)i * r->y_stride], p = r->yhat[(ptrdiff_t)i * r->yhat_stride];
+        const double w = r->w ? r->w[(ptrdiff_t)i * r->w_stride] : 1.0;
+        if (!isfinite(y) || !isfinite(p))
+            return fail(ev, VN_ERR_DATA, "row %llu: %s is not finite (%g)",
+                        (unsigned long long)row, isfinite(y) ? "yhat" : "y", isfinite(y) ? p : y);
+        if (!(w >= 0.0) || !isfinite(w))
+            return fail(ev, VN_ERR_DATA, "row %llu: weight %g is %s", (unsigned long long)row, w,
+                        isfinite(w) ? "negative" : "not finite");
+        if (r->slice && r->slice[i] >= ev->nslices - 1)
+            return fail(ev, VN_ERR_USAGE, "row %llu: unknown slice id %u",
+                        (unsigned long long)row, r->slice[i]);
+        ev->rows_seen++;
+        if (w == 0.0) {
+            ev->rows_zero_weight++;
+            continue;
+        }
+        if (!push(ev, &ev->slices[0], y, p, w) ||
+            (r->slice && !push(ev, &ev->slices[r->slice[i] + 1], y, p, w)))
+            return fail(ev, VN_ERR_NOMEM, "out of memory");
+    }
+    if (fold(ev, false) != VN_OK)
+        return fail(ev, VN_ERR_NOMEM, "out of memory");
+    return VN_OK;
+}
+
+/* ---- reading a CSV file ---- */
+
+/* Resolves a column given by name or by 1-based index. */
+static vn_status find_column(vn_eval *ev, const vn__csv *r, const char *spec, const char *role,
+                             size_t *col)
+{
+    const size_t nc = vn__csv_ncols(r);
+    size_t hits = 0, first = 0, second = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const char *name = vn__csv_colname(r, i);
+        if (name && strcmp(name, spec) == 0) {
+            if (hits == 0)
+                first = i;
+            else if (hits == 1)
+                second = i;
+            hits++;
+        }
+    }
+    if (hits > 1)
+        return fail(ev, VN_ERR_DATA,
+                    "%s: column name \"%s\" is ambiguous (columns %zu and %zu); name it by its "
+                    "1-based index instead",
+                    vn__csv_name(r), spec, first + 1, second + 1);
+    if (hits == 1) {
+        *col = first;
+        return VN_OK;
+    }
+    const size_t n = strspn(spec, "0123456789");
+    if (n > 0 && n < 10 && spec[n] == '\0') {
+        const unsigned long k = strtoul(spec, NULL, 10);
+        if (k >= 1 && k <= nc) {
+            *col = k - 1;
+            return VN_OK;
+        }
+        return fail(ev, VN_ERR_DATA, "%s: %s column %lu is out of range (the file has %zu columns)",
+                    vn__csv_name(r), role, k, nc);
+    }
+    if (!vn__csv_colname(r, 0))
+        return fail(ev, VN_ERR_DATA,
+                    "%s: %s column \"%s\": the file has no header (--no-header), so name columns "
+                    "by 1-based index",
+                    vn__csv_name(r), role, spec);
+    char list[256] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < nc && at + 4 < sizeof list; i++) {
+        const int k = snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "",
+                               vn__csv_colname(r, i));
+        at = k < 0 ? at : at + (size_t)k;
+    }
+    if (at >= sizeof list)
+        memcpy(list + sizeof list - 5, "...", 4);
+    return fail(ev, VN_ERR_DATA, "%s: no %s column \"%s\" (columns: %s)", vn__csv_name(r), role,
+                spec, list);
+}
+
+/* Checks that s[0..n) is valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF). */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        const unsigned c = s[i];
+        size_t k;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+enum { BATCH = 1 << 16 };
+
+typedef struct batch {
+    double y[BATCH], p[BATCH], w[BATCH];
+    uint32_t id[BATCH];
+    size_t n;
+} batch;
+
+static vn_status flush(vn_eval *ev, batch *b, bool weighted, bool sliced)
+{
+    const vn_rows rows = {b->n, b->y, 1, b->p, 1, weighted ? b->w : NULL, 1, sliced ? b->id : NULL};
+    b->n = 0;
+    return vn_eval_update(ev, &rows);
+}
+
+/* Parses numeric field col of the current record into *out. Returns 1 with a value,
+ * 0 when the cell is missing and the policy is skip, -1 on error (ev->err set). */
+static int number(vn_eval *ev, const vn__csv *r, size_t col, const char *role,
+                  const char *colname, vn_missing missing, double *out)
+{
+    size_t len;
+    const char *f = vn__csv_field(r, col, &len);
+    const vn__num k = vn__parse_double(f, len, out);
+    if (k == VN__NUM_OK)
+        return 1;
+    const unsigned long long line = (unsigned long long)vn__csv_field_line(r, col);
+    if ((k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE) && missing == VN_MISSING_SKIP)
+        return 0;
+    const int show = len > 40 ? 40 : (int)len;
+    if (k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE)
+        fail(ev, VN_ERR_DATA, "%s:%llu:%zu: %s column \"%s\": %s (use --missing skip to drop such rows)",
+             vn__csv_name(r), line, col + 1, role, colname,
+             k == VN__NUM_EMPTY ? "missing value (empty cell)" : "not a finite number");
+    else
+        fail(ev, VN_ERR_DATA, "%s:%llu:%zu: %s column \"%s\": %s: \"%.*s%s\"", vn__csv_name(r),
+             line, col + 1, role, colname,
+             k == VN__NUM_RANGE ? "number out of range for double precision" : "not a number",
+             show, f, (size_t)show < len ? "..." : "");
+    return -1;
+}
+
+static vn_status set_input_names(vn_eval *ev, const char *path, const vn__csv *r,
+                                 const size_t *cols, bool weighted)
+{
+    ev->source = vn__strdup(path);
+    const char *names[3];
+    for (int i = 0; i < 3; i++) {
+        const char *n = i < 2 || weighted ? vn__csv_colname(r, cols[i]) : NULL;
+        char idx[24];
+        snprintf(idx, sizeof idx, "%zu", cols[i] + 1);
+        names[i] = i == 2 && !weighted ? NULL : n ? n : idx;
+        char *copy = names[i] ? vn__strdup(names[i]) : NULL;
+        if (names[i] && !copy)
+            return VN_ERR_NOMEM;
+        *(i == 0 ? &ev->ycol : i == 1 ? &ev->pcol : &ev->wcol) = copy;
+    }
+    return ev->source ? VN_OK : VN_ERR_NOMEM;
+}
+
+/* The body of vn_eval_csv once the file is open. */
+static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, batch *b,
+                           const char **byv, size_t *byl)
+{
+    const bool weighted = cfg->weight != NULL;
+    size_t cols[3], *bycol = NULL;
+    VN_TRY(find_column(ev, r, cfg->y, "y", &cols[0]));
+    VN_TRY(find_column(ev, r, cfg->yhat, "prediction", &cols[1]));
+    if (weighted)
+        VN_TRY(find_column(ev, r, cfg->weight, "weight", &cols[2]));
+    if (ev->by_count) {
+        bycol = vn__malloc(ev->by_count * sizeof *bycol);
+        if (!bycol)
+            return VN_ERR_NOMEM;
+    }
+    vn_status st = VN_OK;
+    for (size_t c = 0; st == VN_OK && c < ev->by_count; c++)
+        st = find_column(ev, r, cfg->by[c], "by", &bycol[c]);
+    if (st == VN_OK)
+        st = set_input_names(ev, cfg->y ? vn__csv_name(r) : "", r, cols, weighted);
+    const char *roles[3] = {"y", "prediction", "weight"};
+    char *key = NULL;
+    size_t keycap = 0;
+    for (int got = 1; st == VN_OK;) {
+        st = vn__csv_next(r, &got);
+        if (st != VN_OK) {
+            fail(ev, st, "%s", vn__csv_errmsg(r));
+            break;
+        }
+        if (!got)
+            break;
+        ev->rows_read++;
+        double v[3] = {0, 0, 1};
+        int ok = 1;
+        for (int i = 0; i < (weighted ? 3 : 2) && ok == 1; i++) {
+            const char *cn = vn__csv_colname(r, cols[i]) ? vn__csv_colname(r, cols[i]) : "";
+            ok = number(ev, r, cols[i], roles[i], cn, cfg->missing, &v[i]);
+        }
+        if (ok < 0) {
+            st = VN_ERR_DATA;
+            break;
+        }
+        if (ok == 0) {
+            ev->rows_missing++;
+            continue;
+        }
+        if (v[2] < 0.0) {
+            st = fail(ev, VN_ERR_DATA, "%s:%llu:%zu: weight column \"%s\": negative weight %g",
+                      vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, cols[2]),
+                      cols[2] + 1, ev->wcol, v[2]);
+            break;
+        }
+        if (ev->by_count) {
+            for (size_t c = 0; c < ev->by_count; c++) {
+                byv[c] = vn__csv_field(r, bycol[c], &byl[c]);
+                if (!utf8_valid((const unsigned char *)byv[c], byl[c])) {
+                    st = fail(ev, VN_ERR_DATA, "%s:%llu:%zu: by column \"%s\": not valid UTF-8",
+                              vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, bycol[c]),
+                              bycol[c] + 1, cfg->by[c]);
+                    break;
+                }
+            }
+            size_t keylen = 0;
+            uint32_t idx = 0;
+            if (st == VN_OK)
+                st = join_key(ev, byv, byl, &key, &keycap, &keylen);
+            if (st == VN_OK)
+                st = intern(ev, key, keylen, &idx);
+            b->id[b->n] = idx - 1;
+        }
+        b->y[b->n] = v[0];
+        b->p[b->n] = v[1];
+        b->w[b->n] = v[2];
+        if (st == VN_OK && ++b->n == BATCH)
+            st = flush(ev, b, weighted, ev->by_count > 0);
+    }
+    if (st == VN_OK && ev->rows_read == 0)
+        st = fail(ev, VN_ERR_DATA, "%s: no data rows%s", vn__csv_name(r),
+                  cfg->header ? " after the header" : "");
+    if (st == VN_OK && b->n)
+        st = flush(ev, b, weighted, ev->by_count > 0);
+    vn__free(key);
+    vn__free(bycol);
+    if (st == VN_ERR_NOMEM && !ev->failed)
+        fail(ev, st, "out of memory");
+    return st;
+}
+
+vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
+{
+    if (ev->failed)
+        return fail(ev, VN_ERR_USAGE, "the evaluation already failed: %s", ev->err);
+    if (!path || !cfg || !cfg->y || !cfg->yhat)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_csv: a path and the y and yhat columns are required");
+    if (ev->by_count && !cfg->by)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_csv: the evaluation has by columns; cfg->by names them");
+    if (cfg->delimiter == '"' || cfg->delimiter == '\n' || cfg->delimiter == '\r')
+        return fail(ev, VN_ERR_USAGE, "the delimiter cannot be a quote or a line break");
+    if (ev->source)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_csv: one file per evaluation");
+    vn__csv_opts o = {cfg->delimiter, cfg->header ? 1 : 0, cfg->max_field};
+    if (!o.delim) {
+        const size_t n = strlen(path);
+        const bool tsv = (n >= 4 && strcmp(path + n - 4, ".tsv") == 0) ||
+                         (n >= 7 && strcmp(path + n - 7, ".tsv.gz") == 0);
+        o.delim = tsv ? '\t' : ',';
+    }
+    vn__csv *r = NULL;
+    vn_status st = vn__csv_open(path, &o, &r, ev->err, sizeof ev->err);
+    if (st != VN_OK) {
+        ev->failed = true;
+        return st;
+    }
+    batch *b = vn__malloc(sizeof *b);
+    const char **byv = ev->by_count ? vn__calloc(ev->by_count, sizeof *byv) : NULL;
+    size_t *byl = ev->by_count ? vn__calloc(ev->by_count, sizeof *byl) : NULL;
+    if (!b || (ev->by_count && (!byv || !byl)))
+        st = fail(ev, VN_ERR_NOMEM, "out of memory");
+    else {
+        b->n = 0;
+        st = read_rows(ev, r, cfg, b, byv, byl);
+    }
+    vn__free(b);
+    vn__free(byv);
+    vn__free(byl);
+    vn__csv_free(r);
+    if (st != VN_OK)
+        ev->failed = true;
+    return st;
+}
+
+/* ---- finishing ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The distinct quantile levels of |e| the metrics ask for, ascending. */
+static size_t quantile_levels(const vn_eval *ev, double *q)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ev->nms; i++) {
+        const double l = ev->ms[i].kind == MK_MEDAE ? 0.5 : ev->ms[i].kind == MK_AEQ ? ev->ms[i].param[0] : NAN;
+        bool seen = isnan(l);
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = q[j] == l;
+        if (!seen)
+            q[n++] = l;
+    }
+    qsort(q, n, sizeof *q, cmp_double);
+    return n;
+}
+
+/* Computes the metrics of slice s into the result (and the notes of the overall one). */
+static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const double *qs, size_t nq,
+                              double *qv)
+{
+    const slice *s = &ev->slices[si];
+    vn__rowset rows = {s->y, s->p, s->w, s->len, s->weighted, nq, qs, qv};
+    const bool store = ev->plan.needs & NEED_STORE;
+    const bool small = ev->min_count && s->acc->n < ev->min_count;
+    if (store && nq && s->len && !small) {
+        double *ae = vn__malloc(s->len * sizeof *ae), *w = NULL;
+        if (!ae)
+            return VN_ERR_NOMEM;
+        for (size_t i = 0; i < s->len; i++)
+            ae[i] = fabs(s->p[i] - s->y[i]);
+        vn_status st = VN_OK;
+        if (s->weighted) {
+            w = vn__malloc(s->len * sizeof *w);
+            if (w) {
+                memcpy(w, s->w, s->len * sizeof *w);
+                st = vn__quantiles_weighted(ae, w, s->len, qs, nq, qv);
+            } else {
+                st = VN_ERR_NOMEM;
+            }
+        } else {
+            vn__quantiles_type7(ae, s->len, qs, nq, qv);
+        }
+        vn__free(ae);
+        vn__free(w);
+        VN_TRY(st);
+    }
+    for (size_t m = 0; m < ev->nms; m++) {
+        vn_value *v = &res->values[si * ev->nms + m];
+        char *msg = res->msgs + (si * ev->nms + m) * VN_MSG_LEN;
+        const vn__kind k = ev->ms[m].kind;
+        if (small && k != MK_COUNT && k != MK_WEIGHT_SUM) {
+            vn__fmt(msg, VN_MSG_LEN, "the slice has %llu rows, fewer than --min-count %llu",
+                    (unsigned long long)s->acc->n, (unsigned long long)ev->min_count);
+            *v = (vn_value){NAN, VN_REASON_MIN_COUNT, msg};
+            continue;
+        }
+        VN_TRY(vn__metric_value(&ev->ms[m], s->acc, store ? &rows : NULL, &ev->opts, v, msg,
+                                VN_MSG_LEN));
+    }
+    if (!small)
+        VN_TRY(vn__notes_slice(res, si, s->acc, store ? &rows : NULL));
+    return VN_OK;
+}
+
+/* Moves the plan, names and slice labels into a fresh result. */
+static vn_status make_result(vn_eval *ev, vn_result **out)
+{
+    vn_result *res = vn__calloc(1, sizeof *res);
+    if (!res)
+        return VN_ERR_NOMEM;
+    *out = res;
+    res->nmetrics = ev->nms;
+    res->ms = vn__calloc(ev->nms ? ev->nms : 1, sizeof *res->ms);
+    if (!res->ms)
+        return VN_ERR_NOMEM;
+    memcpy(res->ms, ev->ms, ev->nms * sizeof *res->ms);
+    res->by_count = ev->by_count;
+    res->by_names = ev->by_names;
+    ev->by_names = NULL;
+    ev->by_count = 0;
+    res->opts = ev->opts;
+    res->min_count = ev->min_count;
+    res->input = (vn_input_info){ev->source ? ev->source : vn__strdup(""),
+                                 ev->ycol ? ev->ycol : vn__strdup(""),
+                                 ev->pcol ? ev->pcol : vn__strdup(""),
+                                 ev->wcol ? ev->wcol : vn__strdup(""),
+                                 ev->source ? ev->rows_read : ev->rows_seen, ev->rows_missing,
+                                 ev->rows_zero_weight};
+    ev->source = ev->ycol = ev->pcol = ev->wcol = NULL;
+    if (!res->input.source || !res->input.y || !res->input.yhat || !res->input.weight)
+        return VN_ERR_NOMEM;
+    res->nslices = ev->nslices;
+    res->slices = vn__calloc(ev->nslices, sizeof *res->slices);
+    res->values = vn__calloc(ev->nslices * (ev->nms ? ev->nms : 1), sizeof *res->values);
+    res->msgs = vn__calloc(ev->nslices * (ev->nms ? ev->nms : 1), VN_MSG_LEN);
+    if (!res->slices || !res->values || !res->msgs)
+        return VN_ERR_NOMEM;
+    for (size_t i = 0; i < ev->nslices; i++) {
+        const slice *s = &ev->slices[i];
+        res->slices[i].rows = s->acc->n;
+        if (i == 0)
+            continue;
+        res->slices[i].values = vn__calloc(res->by_count, sizeof(char *));
+        if (!res->slices[i].values)
+            return VN_ERR_NOMEM;
+        const char *k = s->key;
+        for (size_t c = 0; c < res->by_count; c++) {
+            res->slices[i].values[c] = vn__strdup(k);
+            if (!res->slices[i].values[c])
+                return VN_ERR_NOMEM;
+            k += strlen(k) + 1;
+        }
+    }
+    return VN_OK;
+}
+
+vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
+{
+    *out = NULL;
+    if (ev->failed)
+        return fail(ev, VN_ERR_USAGE, "the evaluation already failed: %s", ev->err);
+    ev->failed = true; /* whatever happens next, the handle is spent */
+    const size_t nms = ev->nms;
+    if (fold(ev, true) != VN_OK) {
+        vn__fmt(ev->err, sizeof ev->err, "out of memory");
+        return VN_ERR_NOMEM;
+    }
+    double *qs = vn__calloc(nms ? 2 * nms : 1, sizeof *qs);
+    vn_result *res = NULL;
+    vn_status st = qs ? make_result(ev, &res) : VN_ERR_NOMEM;
+    const size_t nq = st == VN_OK ? quantile_levels(ev, qs) : 0;
+    for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
+        st = finish_slice(ev, res, i, qs, nq, qs + nms);
+    vn__free(qs);
+    if (st != VN_OK) {
+        vn_result_free(res);
+        vn__fmt(ev->err, sizeof ev->err, "%s", st == VN_ERR_NOMEM ? "out of memory" : vn_strerror(st));
+        return st;
+    }
+    *out = res;
+    return VN_OK;
+}

@@ -1,0 +1,172 @@
+/*
+ * eval.h — what the registry (metrics.c), the evaluation (eval.c, acc.c) and the result
+ * model (result.c, output.c) share.
+ *
+ * The flow: a metric list is parsed into metric instances (vn__mspec), each naming the
+ * accumulator groups it needs; the plan is the union of those needs. Rows are folded
+ * block by block into accumulator states (vn__acc) per slice; metrics that need order
+ * statistics, ranks or row order read the slice's stored rows at finish time.
+ */
+#ifndef VN_EVAL_H
+#define VN_EVAL_H
+
+#include "internal.h"
+
+/* Rows per accumulation block. Each slice's rows are cut into blocks of this many rows
+ * of its own sequence; block states are merged in order. Fixed forever within a
+ * version: changing it changes last bits. */
+#define VN_BLOCK_ROWS 4096
+
+/* Metric kinds: one per catalog row. */
+typedef enum vn__kind {
+    MK_COUNT, MK_WEIGHT_SUM, MK_MEAN_ERROR, MK_MAE, MK_MSE, MK_RMSE, MK_MAX_ERROR,
+    MK_MEDAE, MK_AEQ, MK_MAPE, MK_SMAPE, MK_WMAPE, MK_MPE, MK_MSLE, MK_RMSLE, MK_R2,
+    MK_ADJ_R2, MK_EXPVAR, MK_HUBER, MK_PSEUDO_HUBER, MK_LOG_COSH, MK_PINBALL, MK_D2_ABS,
+    MK_D2_PINBALL, MK_D2_TWEEDIE, MK_POISSON, MK_GAMMA, MK_TWEEDIE, MK_PEARSON,
+    MK_SPEARMAN, MK_KENDALL, MK_CCC, MK_NRMSE, MK_MDA, MK_MASE, MK_RMSSE,
+    MK__COUNT
+} vn__kind;
+
+/* Accumulator groups a metric reads (bits of vn__mspec.needs / the plan). The base
+ * group (n, W, Σw·e, Σw·e⁺, Σw·e⁻, Σw·e², minima and maxima) is always on. */
+enum {
+    NEED_MOM = 1u << 0,   /* centred second moments of y, yhat, e and the co-moment */
+    NEED_AY = 1u << 1,    /* Σw|y| */
+    NEED_APE = 1u << 2,   /* mape / mpe sums under every zero policy */
+    NEED_SMAPE = 1u << 3, /* Σw·2|e|/(|y|+|ŷ|) */
+    NEED_MSLE = 1u << 4,  /* Σw·(log1p ŷ − log1p y)² and domain count */
+    NEED_LOGCOSH = 1u << 5,
+    NEED_SLOT = 1u << 6,  /* a parameterised per-row loss: huber, pinball, deviance ... */
+    NEED_STORE = 1u << 7, /* the slice's rows are kept for order statistics / ranks */
+};
+
+/* Parameterised per-row losses summed in "slots". */
+typedef enum vn__slot_kind {
+    SLOT_HUBER, SLOT_PSEUDO_HUBER, SLOT_TWEEDIE
+} vn__slot_kind;
+
+typedef struct vn__slot {
+    vn__slot_kind kind;
+    double param;
+} vn__slot;
+
+#define VN_MAX_PARAMS 2
+#define VN_KEY_MAX 96
+
+/* One requested metric. */
+typedef struct vn__mspec {
+    char key[VN_KEY_MAX];      /* as the user wrote it: "huber:delta=2" */
+    const vn_metric_info *info;
+    vn__kind kind;
+    unsigned needs;
+    double param[VN_MAX_PARAMS]; /* numeric parameters (nrmse's norm is coded 0..3) */
+    int nparams_given;
+    int slot;                  /* index into the plan's slots, or -1 */
+} vn__mspec;
+
+/* Parses a metric list into specs (duplicates by key dropped). On error returns
+ * VN_ERR_USAGE with a message in errbuf. *out is allocated with vn__malloc. */
+vn_status vn__metrics_parse(const char *list, vn__mspec **out, size_t *count, char *errbuf,
+                            size_t errlen);
+/* The parameter names of a metric spec, for JSON output: name of param j or NULL. */
+const char *vn__metric_param_name(const vn__mspec *ms, int j);
+/* nrmse's norm names, indexed by the coded value. */
+extern const char *const vn__nrmse_norms[4];
+
+/* Accumulator state of a run of rows: mergeable; merging in a fixed order is
+ * deterministic. Slots are a trailing array of nslots entries. */
+typedef struct vn__acc {
+    uint64_t n;                 /* rows with w > 0 */
+    vn__ksum W;
+    double ymin, ymax, pmin, pmax, emin, emax;
+    vn__ksum E, POS, NEG, E2;   /* Σw·e, Σw·max(e,0), Σw·max(−e,0), Σw·e² */
+    /* NEED_MOM */
+    vn__ksum WY, WP;            /* Σw·y, Σw·ŷ */
+    double Syy, Spp, Syp, See;  /* Σw(y−ȳ)², Σw(ŷ−ŷ̄)², Σw(y−ȳ)(ŷ−ŷ̄), Σw(e−ē)² */
+    /* NEED_AY */
+    vn__ksum AY;
+    /* NEED_APE: y ≠ 0 rows; every row with max(|y|, eps) */
+    vn__ksum ape_nz, pe_nz, w_nz, ape_eps, pe_eps, ape_big;
+    uint64_t n_zero, n_big;     /* rows with y == 0; rows (y ≠ 0) with |e| > |y| */
+    /* NEED_SMAPE, NEED_MSLE, NEED_LOGCOSH */
+    vn__ksum smape, msle, logcosh;
+    uint64_t n_msle_bad;
+    size_t nslots;
+    struct vn__slot_sum {
+        vn__ksum s;
+        uint64_t bad;           /* rows outside the loss's domain */
+    } slot[];
+} vn__acc;
+
+/* The plan: what every block computes. */
+typedef struct vn__plan {
+    unsigned needs;
+    size_t nslots;
+    vn__slot *slots;
+} vn__plan;
+
+size_t vn__acc_size(const vn__plan *plan);
+void vn__acc_init(vn__acc *a, const vn__plan *plan);
+/* Folds rows [0, n) (all with w > 0) into a fresh state a. */
+void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
+                   const double *w, size_t n);
+/* a = a ⊕ b (b after a in row order). */
+void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan);
+
+/* Stored rows of a slice (NEED_STORE), in row order. */
+typedef struct vn__rowset {
+    const double *y, *p, *w;
+    size_t n;
+    bool weighted;              /* some weight differs from 1 */
+    /* Quantiles of |e| requested by medae / abs_error_quantile, computed together. */
+    size_t nq;
+    const double *q, *qv;
+} vn__rowset;
+
+/* Tweedie unit deviance of (y, ŷ) with power pw, as scikit-learn writes it; *bad is set
+ * when (y, ŷ) lies outside the power's domain (the value is then 0). */
+double vn__tweedie_dev(double y, double p, double pw, bool *bad);
+
+typedef struct vn__opts {
+    vn_zero_policy zero;
+    vn_r2_constant r2c;
+} vn__opts;
+
+/* Computes metric ms for one slice. rows is NULL unless the plan stores rows. The
+ * message is written to msg (msglen bytes); returns VN_ERR_NOMEM if scratch space
+ * could not be had, else VN_OK with *val set. */
+vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rowset *rows,
+                           const vn__opts *o, vn_value *val, char *msg, size_t msglen);
+
+#endif /* VN_EVAL_H */
+
+/* ---- the result model (result.c), filled by eval.c ---- */
+#define VN_MSG_LEN 200
+
+typedef struct vn__slice_out {
+    char **values; /* by_count strings, NULL for the overall slice */
+    uint64_t rows;
+} vn__slice_out;
+
+struct vn_result {
+    size_t nmetrics;
+    vn__mspec *ms;
+    size_t by_count;
+    char **by_names;
+    size_t nslices;
+    vn__slice_out *slices;
+    vn_value *values; /* nslices x nmetrics */
+    char *msgs;       /* nslices x nmetrics x VN_MSG_LEN */
+    size_t nnotes, notes_cap;
+    vn_note *notes;   /* code static; message owned */
+    vn_input_info input; /* strings owned */
+    vn__opts opts;
+    uint64_t min_count;
+};
+
+/* Adds a note (message copied). */
+vn_status vn__note_add(vn_result *res, const char *code, size_t slice, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Plain-language notes on slice s from its state and (optionally) stored rows. */
+vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__rowset *rows);

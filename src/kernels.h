@@ -1,0 +1,71 @@
+/*
+ * kernels.h — order-statistics and rank kernels: pure functions over arrays.
+ * No I/O; the only allocations are the scratch space named in each contract.
+ */
+#ifndef VN_KERNELS_H
+#define VN_KERNELS_H
+
+#include "vernier.h"
+
+#include <stddef.h>
+
+/* Inputs of every kernel below must be free of NaN (the callers reject or drop
+ * non-finite values first); -0.0 and +0.0 compare equal, so where a zero is selected
+ * either sign may come out. Implementations: select.c (quantiles, top-k), rank.c. */
+
+/* Unweighted quantiles, Hyndman–Fan type 7 (numpy's default "linear"): for q in [0,1],
+ * h = (n-1)q, result x_(floor h) + (h - floor h)(x_(floor h + 1) - x_(floor h)) over the
+ * sorted sample. By selection (introselect, O(n) also on adversarial input), not a full
+ * sort: x[0..n) is reordered. qs[0..nq) must be ascending (several quantiles then select
+ * on a shrinking right part); n >= 1. out[j] receives the quantile qs[j].
+ * The arithmetic is numpy 1.24's, operation by operation: np.percentile(method='linear')
+ * (its _lerp, including the t >= 0.5 branch) for every q except q == 0.5, which is
+ * np.median's mean of the middle value(s). Results therefore agree with numpy bit for bit
+ * (q given as percent/100.0, as numpy divides). Where numpy overflows to inf on finite
+ * input (the difference or sum of two values near DBL_MAX), the finite result is
+ * returned instead. Allocates nothing. */
+void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out);
+
+/* Weighted quantiles, "averaged inverted CDF": with the sample sorted by x and C_i the
+ * cumulative weight through i (compensated), t = q*W with W the compensated total:
+ * lower = x at the first i with C_i >= t; if C_i == t exactly and i+1 exists, the result
+ * is the midpoint of x_i and x_{i+1}, else x_i. q = 0 gives the minimum, q = 1 the
+ * maximum. All w > 0, n >= 1, q in [0,1] (any order). x and w are reordered together,
+ * sorted by (x, w). The midpoint is computed as numpy's _lerp(x_i, x_{i+1}, 0.5), i.e.
+ * x_{i+1} - (x_{i+1} - x_i)/2, so that with integer weights the result equals
+ * np.percentile(np.repeat(x, w), 100q, method='averaged_inverted_cdf') exactly.
+ * (Note: scikit-learn 1.2's weighted median_absolute_error uses _weighted_percentile,
+ * the plain inverted CDF without the midpoint rule; the two differ on exact ties.)
+ * Scratch: 32n bytes. Returns VN_ERR_NOMEM if it cannot be had (x, w untouched). */
+vn_status vn__quantiles_weighted(double *x, double *w, size_t n, const double *qs, size_t nq,
+                                 double *out);
+
+/* Sum of the k largest values of x[0..n) (k <= n; 0 for k == 0). x is reordered by
+ * selection so that they occupy x[n-k..n), and they are summed there, in that order,
+ * with Neumaier compensation. Allocates nothing. */
+double vn__top_k_sum(double *x, size_t n, size_t k);
+
+/* Average ranks (1-based; ties get the mean of their positions, (first + last)/2, exactly
+ * as scipy.stats.rankdata(method='average')) of x[0..n) into ranks[0..n); n may be 0.
+ * Scratch: 32n bytes. Returns VN_ERR_NOMEM if it cannot be had. */
+vn_status vn__rank_average(const double *x, size_t n, double *ranks);
+
+/* Kendall's tau-b of (x, y), n pairs, O(n log n) (Knight 1966): ties in x, in y and in
+ * both are handled as scipy.stats.kendalltau(variant='b'), with 64-bit pair counts and
+ * the final division in long double (+-1 exact; within a few ulps of scipy, which
+ * divides by the two square roots in turn). *tau is NaN if either input is constant or
+ * n < 2. Scratch: 32n bytes. Returns VN_ERR_NOMEM if it cannot be had. */
+vn_status vn__kendall_tau_b(const double *x, const double *y, size_t n, double *tau);
+
+/* Pairs sorted lexicographically by (a, b) by a stable merge sort (sort.c). */
+typedef struct vn__pair {
+    double a, b;
+} vn__pair;
+
+/* Sorts a[0..n) using tmp[0..n) as scratch; returns whichever of the two holds the
+ * result. No allocation. */
+vn__pair *vn__pair_sort(vn__pair *a, vn__pair *tmp, size_t n);
+/* 2n pairs (data and scratch) through the allocation hook; NULL on failure/overflow. */
+vn__pair *vn__pair_alloc(size_t n);
+
+#endif /* VN_KERNELS_H */

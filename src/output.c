@@ -1,0 +1,420 @@
+/*
+ * output.c — writers over one result model: an aligned table for people, CSV and JSON
+ * for machines (full precision, %.17g), and Markdown for pull requests and model cards.
+ * Every writer reports a stream error as VN_ERR_IO; none allocates more than a line.
+ */
+#include "eval.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+vn_status vn_format_parse(const char *name, vn_format *out)
+{
+    static const struct {
+        const char *name;
+        vn_format fmt;
+    } names[] = {{"table", VN_FORMAT_TABLE}, {"csv", VN_FORMAT_CSV}, {"json", VN_FORMAT_JSON},
+                 {"md", VN_FORMAT_MD}, {"markdown", VN_FORMAT_MD}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i].name) == 0) {
+            *out = names[i].fmt;
+            return VN_OK;
+        }
+    return VN_ERR_USAGE;
+}
+
+static const char *direction_name(vn_direction d)
+{
+    return d == VN_LOWER_IS_BETTER ? "lower" : d == VN_HIGHER_IS_BETTER ? "higher" : "none";
+}
+
+static const char *const zero_names[] = {"nan", "skip", "eps"};
+
+static const vn_value *value_at(const vn_result *r, size_t s, size_t m)
+{
+    return &r->values[s * r->nmetrics + m];
+}
+
+/* "overall" or "a=x,b=y" into buf. */
+static const char *slice_label(const vn_result *r, size_t s, char *buf, size_t len)
+{
+    if (s == 0)
+        return "overall";
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t c = 0; c < r->by_count && at < len; c++) {
+        const int k = snprintf(buf + at, len - at, "%s%s=%s", c ? "," : "", r->by_names[c],
+                               r->slices[s].values[c]);
+        if (k < 0)
+            break;
+        at += (size_t)k;
+    }
+    return buf;
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", fp); break;
+        case '\\': fputs("\\\\", fp); break;
+        case '\n': fputs("\\n", fp); break;
+        case '\r': fputs("\\r", fp); break;
+        case '\t': fputs("\\t", fp); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                fprintf(fp, "\\u%04x", *p);
+            else
+                fputc(*p, fp);
+        }
+    }
+    fputc('"', fp);
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as the same double: exact and
+ * still readable (0.1, not 0.10000000000000001). */
+static void json_num(FILE *fp, double x)
+{
+    if (!isfinite(x)) {
+        fputs("null", fp);
+        return;
+    }
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fputs(buf, fp);
+}
+
+static void json_opt_str(FILE *fp, const char *s)
+{
+    if (s && *s)
+        json_str(fp, s);
+    else
+        fputs("null", fp);
+}
+
+static void write_json(const vn_result *r, FILE *fp)
+{
+    const vn_input_info *in = &r->input;
+    fprintf(fp, "{\n  \"schema\": \"%s\",\n  \"vernier\": \"%s\",\n  \"input\": {\"source\": ",
+            VN_JSON_SCHEMA, VN_VERSION);
+    json_str(fp, in->source);
+    fputs(", \"y\": ", fp);
+    json_opt_str(fp, in->y);
+    fputs(", \"yhat\": ", fp);
+    json_opt_str(fp, in->yhat);
+    fputs(", \"weight\": ", fp);
+    json_opt_str(fp, in->weight);
+    fprintf(fp, ", \"rows_read\": %llu, \"rows_missing\": %llu, \"rows_zero_weight\": %llu},\n",
+            (unsigned long long)in->rows_read, (unsigned long long)in->rows_missing,
+            (unsigned long long)in->rows_zero_weight);
+    fprintf(fp, "  \"error_convention\": \"e = yhat - y (positive = over-prediction)\",\n");
+    fprintf(fp, "  \"options\": {\"zero_policy\": \"%s\", \"r2_constant\": \"%s\", \"min_count\": %llu},\n",
+            zero_names[r->opts.zero], r->opts.r2c == VN_R2_SKLEARN ? "sklearn" : "undefined",
+            (unsigned long long)r->min_count);
+    fputs("  \"by\": [", fp);
+    for (size_t c = 0; c < r->by_count; c++) {
+        fputs(c ? ", " : "", fp);
+        json_str(fp, r->by_names[c]);
+    }
+    fputs("],\n  \"metrics\": [", fp);
+    for (size_t m = 0; m < r->nmetrics; m++) {
+        const vn__mspec *ms = &r->ms[m];
+        fputs(m ? ",\n    {\"key\": " : "\n    {\"key\": ", fp);
+        json_str(fp, ms->key);
+        fputs(", \"id\": ", fp);
+        json_str(fp, ms->info->id);
+        fputs(", \"params\": {", fp);
+        for (int j = 0; j < VN_MAX_PARAMS && vn__metric_param_name(ms, j); j++) {
+            fprintf(fp, "%s\"%s\": ", j ? ", " : "", vn__metric_param_name(ms, j));
+            if (ms->kind == MK_NRMSE)
+                json_str(fp, vn__nrmse_norms[(int)ms->param[j]]);
+            else
+                json_num(fp, ms->param[j]);
+        }
+        fprintf(fp, "}, \"direction\": \"%s\", \"unit\": ", direction_name(ms->info->direction));
+        json_str(fp, ms->info->unit);
+        fputc('}', fp);
+    }
+    fputs("\n  ],\n  \"slices\": [", fp);
+    for (size_t s = 0; s < r->nslices; s++) {
+        char label[512];
+        fputs(s ? ",\n    {\"slice\": " : "\n    {\"slice\": ", fp);
+        json_str(fp, slice_label(r, s, label, sizeof label));
+        fputs(", \"by\": {", fp);
+        for (size_t c = 0; s > 0 && c < r->by_count; c++) {
+            fputs(c ? ", " : "", fp);
+            json_str(fp, r->by_names[c]);
+            fputs(": ", fp);
+            json_str(fp, r->slices[s].values[c]);
+        }
+        fprintf(fp, "}, \"rows\": %llu, \"values\": {", (unsigned long long)r->slices[s].rows);
+        for (size_t m = 0; m < r->nmetrics; m++) {
+            const vn_value *v = value_at(r, s, m);
+            fputs(m ? ",\n      " : "\n      ", fp);
+            json_str(fp, r->ms[m].key);
+            fputs(": {\"value\": ", fp);
+            json_num(fp, v->value);
+            fputs(", \"reason\": ", fp);
+            json_opt_str(fp, vn_reason_name(v->reason));
+            fputs(", \"message\": ", fp);
+            json_opt_str(fp, v->message);
+            fputc('}', fp);
+        }
+        fputs("}}", fp);
+    }
+    fputs("\n  ],\n  \"notes\": [", fp);
+    for (size_t i = 0; i < r->nnotes; i++) {
+        char label[512];
+        fputs(i ? ",\n    {\"code\": " : "\n    {\"code\": ", fp);
+        json_str(fp, r->notes[i].code);
+        fputs(", \"slice\": ", fp);
+        json_str(fp, slice_label(r, r->notes[i].slice, label, sizeof label));
+        fputs(", \"message\": ", fp);
+        json_str(fp, r->notes[i].message);
+        fputc('}', fp);
+    }
+    fputs(r->nnotes ? "\n  ]\n}\n" : "]\n}\n", fp);
+}
+
+/* ---- CSV: one row per slice, one column per metric, full precision ---- */
+
+static void csv_cell(FILE *fp, const char *s)
+{
+    /* A text cell that a spreadsheet would run as a formula gets a leading quote
+     * (OWASP "CSV injection"); cells with separators, quotes or breaks are quoted. */
+    const bool formula = strchr("=+-@\t\r", s[0]) && s[0];
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    if (formula)
+        fputc('\'', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static void write_csv(const vn_result *r, FILE *fp)
+{
+    fputs("slice", fp);
+    for (size_t c = 0; c < r->by_count; c++) {
+        fputc(',', fp);
+        csv_cell(fp, r->by_names[c]);
+    }
+    fputs(",rows", fp);
+    for (size_t m = 0; m < r->nmetrics; m++) {
+        fputc(',', fp);
+        csv_cell(fp, r->ms[m].key);
+    }
+    fputc('\n', fp);
+    for (size_t s = 0; s < r->nslices; s++) {
+        char label[512];
+        csv_cell(fp, slice_label(r, s, label, sizeof label));
+        for (size_t c = 0; c < r->by_count; c++) {
+            fputc(',', fp);
+            csv_cell(fp, s ? r->slices[s].values[c] : "");
+        }
+        fprintf(fp, ",%llu", (unsigned long long)r->slices[s].rows);
+        for (size_t m = 0; m < r->nmetrics; m++) {
+            const double x = value_at(r, s, m)->value;
+            if (isfinite(x))
+                fprintf(fp, ",%.17g", x);
+            else
+                fputc(',', fp);
+        }
+        fputc('\n', fp);
+    }
+}
+
+/* ---- for people: table and Markdown ---- */
+
+/* A value rounded for reading: 6 significant digits, plain notation where sensible. */
+static void human(char *buf, size_t len, double x, const vn__mspec *ms)
+{
+    if (!isfinite(x)) {
+        snprintf(buf, len, "n/a");
+        return;
+    }
+    if (ms->kind == MK_COUNT || (x == floor(x) && fabs(x) < 1e15 && ms->kind == MK_WEIGHT_SUM))
+        snprintf(buf, len, "%.0f", x);
+    else if (x != 0 && (fabs(x) >= 1e9 || fabs(x) < 1e-4))
+        snprintf(buf, len, "%.4e", x);
+    else
+        snprintf(buf, len, "%.6g", x);
+}
+
+static const char *unit_suffix(const vn__mspec *ms)
+{
+    return strcmp(ms->info->unit, "%") == 0 ? " %" : "";
+}
+
+static void header_lines(const vn_result *r, FILE *fp, bool md)
+{
+    const vn_input_info *in = &r->input;
+    const char *q = md ? "`" : "";
+    if (*in->source)
+        fprintf(fp, "%svernier eval%s %s%s%s: %llu rows", md ? "**" : "", md ? "**" : "", q,
+                in->source, q, (unsigned long long)in->rows_read);
+    else
+        fprintf(fp, "%svernier eval%s: %llu rows", md ? "**" : "", md ? "**" : "",
+                (unsigned long long)in->rows_read);
+    if (*in->y)
+        fprintf(fp, " (y = %s%s%s, prediction = %s%s%s%s%s%s%s)", q, in->y, q, q, in->yhat, q,
+                *in->weight ? ", weight = " : "", *in->weight ? q : "", in->weight,
+                *in->weight ? q : "");
+    if (in->rows_missing)
+        fprintf(fp, ", %llu dropped for missing values", (unsigned long long)in->rows_missing);
+    if (in->rows_zero_weight)
+        fprintf(fp, ", %llu with zero weight", (unsigned long long)in->rows_zero_weight);
+    fprintf(fp, "\n%se = yhat - y: positive means over-prediction%s\n\n", md ? "_" : "",
+            md ? "_" : "");
+}
+
+/* The long table: one line per metric with its unit and, when undefined, why. */
+static void write_long(const vn_result *r, FILE *fp)
+{
+    size_t kw = 6;
+    for (size_t m = 0; m < r->nmetrics; m++)
+        kw = strlen(r->ms[m].key) > kw ? strlen(r->ms[m].key) : kw;
+    fprintf(fp, "%-*s  %14s\n", (int)kw, "metric", "value");
+    for (size_t m = 0; m < r->nmetrics; m++) {
+        const vn_value *v = value_at(r, 0, m);
+        char num[64];
+        human(num, sizeof num, v->value, &r->ms[m]);
+        fprintf(fp, "%-*s  %14s%s", (int)kw, r->ms[m].key, num,
+                isfinite(v->value) ? unit_suffix(&r->ms[m]) : "");
+        if (v->reason != VN_REASON_NONE)
+            fprintf(fp, "  (%s: %s)", vn_reason_name(v->reason), v->message);
+        fputc('\n', fp);
+    }
+}
+
+/* The wide table: one row per slice, one column per metric. */
+static vn_status write_wide(const vn_result *r, FILE *fp, bool md)
+{
+    char label[512], num[64];
+    size_t lw = 7, *w = vn__calloc(r->nmetrics + 1, sizeof *w);
+    if (!w)
+        return VN_ERR_NOMEM;
+    for (size_t s = 0; s < r->nslices; s++) {
+        const size_t l = strlen(slice_label(r, s, label, sizeof label));
+        lw = l > lw ? l : lw;
+    }
+    for (size_t m = 0; m < r->nmetrics; m++) {
+        w[m] = strlen(r->ms[m].key) + strlen(unit_suffix(&r->ms[m]));
+        for (size_t s = 0; s < r->nslices; s++) {
+            human(num, sizeof num, value_at(r, s, m)->value, &r->ms[m]);
+            w[m] = strlen(num) > w[m] ? strlen(num) : w[m];
+        }
+    }
+    const char *sep = md ? " | " : "  ";
+    fprintf(fp, "%s%-*s%s%8s", md ? "| " : "", (int)lw, "slice", sep, "rows");
+    for (size_t m = 0; m < r->nmetrics; m++) {
+        char head[VN_KEY_MAX + 4];
+        snprintf(head, sizeof head, "%s%s", r->ms[m].key, unit_suffix(&r->ms[m]));
+        fprintf(fp, "%s%*s", sep, (int)w[m], head);
+    }
+    fputs(md ? " |\n" : "\n", fp);
+    if (md) {
+        fputs("|---|---:|", fp);
+        for (size_t m = 0; m < r->nmetrics; m++)
+            fputs("---:|", fp);
+        fputc('\n', fp);
+    }
+    for (size_t s = 0; s < r->nslices; s++) {
+        fprintf(fp, "%s%-*s%s%8llu", md ? "| " : "", (int)lw, slice_label(r, s, label, sizeof label),
+                sep, (unsigned long long)r->slices[s].rows);
+        for (size_t m = 0; m < r->nmetrics; m++) {
+            human(num, sizeof num, value_at(r, s, m)->value, &r->ms[m]);
+            fprintf(fp, "%s%*s", sep, (int)w[m], num);
+        }
+        fputs(md ? " |\n" : "\n", fp);
+    }
+    vn__free(w);
+    return VN_OK;
+}
+
+/* Why values are n/a: each distinct (metric, reason) once, with the slices it hits. */
+static void write_undefined(const vn_result *r, FILE *fp, bool md)
+{
+    for (size_t m = 0; m < r->nmetrics; m++)
+        for (size_t s = 0; s < r->nslices; s++) {
+            const vn_value *v = value_at(r, s, m);
+            if (v->reason == VN_REASON_NONE)
+                continue;
+            bool seen = false;
+            for (size_t t = 0; t < s && !seen; t++)
+                seen = value_at(r, t, m)->reason == v->reason;
+            if (seen)
+                continue;
+            size_t count = 0;
+            for (size_t t = s; t < r->nslices; t++)
+                count += value_at(r, t, m)->reason == v->reason;
+            char label[512];
+            fprintf(fp, "%sn/a %s (%s) in %s%s: %s\n", md ? "- " : "", r->ms[m].key,
+                    vn_reason_name(v->reason), slice_label(r, s, label, sizeof label),
+                    count > 1 ? " and other slices" : "", v->message);
+        }
+}
+
+static void write_notes(const vn_result *r, FILE *fp, bool md)
+{
+    if (r->nnotes)
+        fputs(md ? "\n**Notes**\n\n" : "\nnotes:\n", fp);
+    for (size_t i = 0; i < r->nnotes; i++)
+        fprintf(fp, "%s%s\n", md ? "- " : "  * ", r->notes[i].message);
+}
+
+static vn_status write_people(const vn_result *r, FILE *fp, bool md)
+{
+    header_lines(r, fp, md);
+    if (r->nslices == 1 && !md) {
+        write_long(r, fp);
+    } else {
+        VN_TRY(write_wide(r, fp, md));
+        bool any = false;
+        for (size_t i = 0; i < r->nslices * r->nmetrics && !any; i++)
+            any = r->values[i].reason != VN_REASON_NONE;
+        if (any) {
+            fputc('\n', fp);
+            write_undefined(r, fp, md);
+        }
+    }
+    write_notes(r, fp, md);
+    return VN_OK;
+}
+
+vn_status vn_result_write(const vn_result *res, vn_format fmt, FILE *fp)
+{
+    if ((unsigned)fmt > VN_FORMAT_MD)
+        return VN_ERR_USAGE;
+    /* Numbers are written in the C locale whatever the embedding program set: a
+     * decimal comma would corrupt CSV and JSON. uselocale is per thread. */
+    const locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    const locale_t old = c ? uselocale(c) : (locale_t)0;
+    vn_status st = VN_OK;
+    switch (fmt) {
+    case VN_FORMAT_JSON: write_json(res, fp); break;
+    case VN_FORMAT_CSV: write_csv(res, fp); break;
+    case VN_FORMAT_MD: st = write_people(res, fp, true); break;
+    case VN_FORMAT_TABLE: st = write_people(res, fp, false); break;
+    }
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    return st != VN_OK ? st : ferror(fp) ? VN_ERR_IO : VN_OK;
+}

@@ -1,0 +1,328 @@
+/*
+ * select.c — order statistics: unweighted (type 7) and weighted ("averaged inverted
+ * CDF") quantiles and the sum of the k largest values.
+ *
+ * Unweighted quantiles never sort: they place the needed order statistics by
+ * introselect (Musser 1997, "Introspective Sorting and Selection Algorithms"), i.e.
+ * quickselect with median-of-3 pivots that switches to median-of-medians pivots
+ * (Blum, Floyd, Pratt, Rivest, Tarjan 1973) once it has done more partitioning work than
+ * a reasonable quickselect would. Random input thus runs at quickselect speed while
+ * adversarial input (organ pipes, median-of-3 killers) stays O(n).
+ *
+ * The interpolation reproduces numpy 1.24's np.percentile(method="linear") and
+ * np.median operation by operation, so that results agree with numpy to the last bit
+ * (numpy/lib/function_base.py: _quantile, _get_indexes, _get_gamma, _lerp, _median).
+ *
+ * Inputs must be free of NaN (the callers reject or drop non-finite values first).
+ * -0.0 and +0.0 compare equal, so either may come out where a zero is selected.
+ */
+#include "kernels.h"
+#include "internal.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- selection ---------------------------------------------------------------- */
+
+/* Ranges at most this long are finished by insertion sort. */
+#define SMALL_RANGE 16
+
+static inline void swap_d(double *a, double *b)
+{
+    const double t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void insertion_sort(double *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        const double t = v[i];
+        size_t j = i;
+        while (j > 0 && t < v[j - 1]) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+}
+
+static void select_range(double *v, size_t lo, size_t hi, size_t k);
+
+/* Median-of-medians pivot of v[lo..hi) (hi - lo > SMALL_RANGE): the medians of the
+ * groups of five are gathered at the front of the range and their median selected.
+ * At least ~3/10 of the range is <= the pivot and ~3/10 >= it. */
+static double mom_pivot(double *v, size_t lo, size_t hi)
+{
+    size_t ng = 0;
+    for (size_t g = lo; hi - g >= 5; g += 5) {
+        insertion_sort(v + g, 5);
+        swap_d(&v[lo + ng], &v[g + 2]); /* lo + ng <= g: only visited groups move */
+        ng++;
+    }
+    select_range(v, lo, lo + ng, lo + ng / 2);
+    return v[lo + ng / 2];
+}
+
+/* Rearranges v[lo..hi) (lo <= k < hi) so that v[k] holds the value it would hold if the
+ * range were sorted, everything in [lo, k) is <= v[k] and everything in (k, hi) >= v[k].
+ *
+ * Work budget: quickselect with median-of-3 pivots partitions about 2.5 (hi - lo)
+ * elements in total on random input. Once 6 (hi - lo) have been partitioned, the input
+ * is treated as adversarial and every further pivot is a median of medians, whose
+ * three-way partition shrinks the range to at most ~7/10 each time: the total is O(n)
+ * either way. */
+static void select_range(double *v, size_t lo, size_t hi, size_t k)
+{
+    assert(lo <= k && k < hi);
+    const size_t budget = 6 * (hi - lo);
+    size_t work = 0;
+    for (;;) {
+        const size_t n = hi - lo;
+        if (n <= SMALL_RANGE) {
+            insertion_sort(v + lo, n);
+            return;
+        }
+        if (k == lo || k == hi - 1) { /* a minimum or a maximum: one scan */
+            size_t best = lo;
+            if (k == lo) {
+                for (size_t i = lo + 1; i < hi; i++)
+                    if (v[i] < v[best])
+                        best = i;
+            } else {
+                for (size_t i = lo + 1; i < hi; i++)
+                    if (v[i] > v[best])
+                        best = i;
+            }
+            swap_d(&v[k], &v[best]);
+            return;
+        }
+        work += n;
+        if (work > budget) {
+            /* Adversarial: median of medians, three-way partition
+             * [lo, lt) < p, [lt, gt) == p, [gt, hi) > p. */
+            const double p = mom_pivot(v, lo, hi);
+            size_t lt = lo, i = lo, gt = hi;
+            while (i < gt) {
+                if (v[i] < p)
+                    swap_d(&v[lt++], &v[i++]);
+                else if (v[i] > p)
+                    swap_d(&v[i], &v[--gt]);
+                else
+                    i++;
+            }
+            if (k < lt)
+                hi = lt;
+            else if (k >= gt)
+                lo = gt;
+            else
+                return; /* v[k] == p and is in place */
+            continue;
+        }
+        /* Median of v[lo], v[mid], v[hi-1] as pivot at v[lo]; the smallest of the three
+         * goes to v[lo+1] and the largest stays at v[hi-1], where they stop the
+         * unguarded scans below (as numpy's introselect). */
+        const size_t mid = lo + n / 2;
+        if (v[hi - 1] < v[mid])
+            swap_d(&v[hi - 1], &v[mid]);
+        if (v[hi - 1] < v[lo])
+            swap_d(&v[hi - 1], &v[lo]);
+        if (v[lo] < v[mid])
+            swap_d(&v[lo], &v[mid]);
+        swap_d(&v[mid], &v[lo + 1]);
+        const double p = v[lo];
+        /* Hoare partition; both scans stop on elements equal to the pivot, so runs of
+         * ties are split evenly instead of degrading to quadratic time. */
+        size_t i = lo + 1, j = hi - 1;
+        for (;;) {
+            do
+                i++;
+            while (v[i] < p);
+            do
+                j--;
+            while (v[j] > p);
+            if (j < i)
+                break;
+            swap_d(&v[i], &v[j]);
+        }
+        swap_d(&v[lo], &v[j]); /* [lo, j) <= p == v[j] <= (j, hi) */
+        if (k == j)
+            return;
+        if (k < j)
+            hi = j;
+        else
+            lo = j + 1;
+    }
+}
+
+/* ---- type 7 ------------------------------------------------------------------- */
+
+/* The order statistics already placed, so that several ascending quantiles select on a
+ * shrinking right part of the array: x[start..n) holds exactly the order statistics
+ * start..n-1 (unordered); x[placed[0]] and x[placed[1]] are final. */
+typedef struct order_state {
+    double *x;
+    size_t n, start;
+    size_t placed[2];
+} order_state;
+
+static double order_stat(order_state *st, size_t k)
+{
+    if (k == st->placed[0] || k == st->placed[1])
+        return st->x[k];
+    if (k < st->start) {
+        /* Only reachable when qs is not ascending (outside the contract): start over on
+         * the whole array, which is always correct, just slower. */
+        st->start = 0;
+        st->placed[0] = st->placed[1] = SIZE_MAX;
+    }
+    select_range(st->x, st->start, st->n, k);
+    st->start = k + 1;
+    st->placed[0] = st->placed[1];
+    st->placed[1] = k;
+    return st->x[k];
+}
+
+/* numpy's _lerp(a, b, t): a + (b - a)t, or b - (b - a)(1 - t) when t >= 0.5, so that
+ * t = 1 gives b exactly. When b - a overflows (a and b finite, of opposite signs and
+ * huge) numpy returns inf or nan; we return the finite a(1 - t) + bt instead. */
+static double lerp_numpy(double a, double b, double t)
+{
+    const double d = b - a;
+    if (isinf(d) && isfinite(a) && isfinite(b))
+        return a * (1.0 - t) + b * t;
+    return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
+}
+
+/* np.median's arithmetic: the mean of the one or two middle values, i.e. np.add.reduce
+ * (which starts from +0.0) divided by the count. If the sum of two finite values
+ * overflows (numpy: inf), the halves are added instead. */
+static double median_numpy(double a, double b, bool two)
+{
+    if (!two)
+        return 0.0 + a;
+    const double s = (0.0 + a) + b;
+    if (isinf(s) && isfinite(a) && isfinite(b))
+        return 0.5 * a + 0.5 * b;
+    return s / 2.0;
+}
+
+void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out)
+{
+    assert(n >= 1);
+    order_state st = {x, n, 0, {SIZE_MAX, SIZE_MAX}};
+    const double last = (double)(n - 1);
+    for (size_t j = 0; j < nq; j++) {
+        const double q = qs[j];
+        assert(q >= 0.0 && q <= 1.0);
+        assert(j == 0 || qs[j - 1] <= q);
+        /* _quantile: virtual index (n - 1) * q; _get_indexes clamps an index at or past
+         * the last to (-1, -1), i.e. both neighbours are the maximum, and _get_gamma then
+         * takes gamma = h - (-1). */
+        const double h = last * q;
+        double a, b, t;
+        if (h >= last) {
+            a = b = order_stat(&st, n - 1);
+            t = h - (-1.0);
+        } else {
+            const double fl = floor(h);
+            const size_t lo = (size_t)fl;
+            a = order_stat(&st, lo);
+            b = order_stat(&st, lo + 1); /* the minimum of x[lo+1..n): one scan */
+            t = h - fl;
+        }
+        if (q == 0.5) /* np.median; a, b are the middle pair when n is even */
+            out[j] = median_numpy(a, b, n % 2 == 0);
+        else
+            out[j] = lerp_numpy(a, b, t);
+    }
+}
+
+/* ---- sum of the k largest ----------------------------------------------------- */
+
+double vn__top_k_sum(double *x, size_t n, size_t k)
+{
+    assert(k <= n);
+    if (k == 0)
+        return 0.0;
+    if (k < n)
+        select_range(x, 0, n, n - k);
+    vn__ksum s = {0.0, 0.0};
+    for (size_t i = n - k; i < n; i++)
+        vn__ksum_add(&s, x[i]);
+    return vn__ksum_get(&s);
+}
+
+/* ---- weighted quantiles ------------------------------------------------------- */
+
+/* First i in [0, n) with c[i] >= t, or n; c must be non-decreasing. */
+static size_t lower_bound(const double *c, size_t n, double t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (c[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+vn_status vn__quantiles_weighted(double *x, double *w, size_t n, const double *qs, size_t nq,
+                                 double *out)
+{
+    assert(n >= 1);
+    if (n > SIZE_MAX / (2 * sizeof(vn__pair)))
+        return VN_ERR_NOMEM;
+    /* One block: the pairs and the merge scratch; the scratch half later holds the
+     * cumulative weights. */
+    vn__pair *const buf = vn__malloc(2 * n * sizeof *buf);
+    if (!buf)
+        return VN_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        buf[i].a = x[i];
+        buf[i].b = w[i];
+    }
+    const vn__pair *const s = vn__pair_sort(buf, buf + n, n);
+    double *const cum = (double *)(s == buf ? buf + n : buf);
+
+    /* C_i compensated; the stored value is the running maximum, which equals C_i
+     * wherever C_i first reaches a level, so the binary search below finds exactly
+     * "the first i with C_i >= t" even if rounding ever made C_i dip. */
+    vn__ksum acc = {0.0, 0.0};
+    double cmax = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = s[i].a;
+        w[i] = s[i].b;
+        vn__ksum_add(&acc, w[i]);
+        const double c = vn__ksum_get(&acc);
+        cmax = c > cmax ? c : cmax;
+        cum[i] = cmax;
+    }
+    const double total = vn__ksum_get(&acc);
+
+    for (size_t j = 0; j < nq; j++) {
+        const double q = qs[j];
+        if (q <= 0.0) {
+            out[j] = x[0];
+        } else if (q >= 1.0) {
+            out[j] = x[n - 1];
+        } else {
+            const double t = q * total;
+            size_t i = lower_bound(cum, n, t);
+            if (i == n)
+                i = n - 1;
+            if (cum[i] == t && i + 1 < n)
+                /* The midpoint as numpy's averaged_inverted_cdf computes it (_lerp with
+                 * gamma 0.5: b - (b - a) * 0.5), so results match numpy bit for bit. */
+                out[j] = lerp_numpy(x[i], x[i + 1], 0.5);
+            else
+                out[j] = x[i];
+        }
+    }
+    vn__free(buf);
+    return VN_OK;
+}

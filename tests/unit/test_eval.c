@@ -1,0 +1,267 @@
+/*
+ * test_eval.c — the evaluation through the public API: determinism across thread
+ * counts and update chunkings, merge of halves, slices, zero weights, API errors.
+ *
+ * Oracles: bit-identity between runs that must agree by construction; hand-derived
+ * values for the small cases (worked out in the comments).
+ */
+#include "vernier.h"
+#include "unit.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Every metric of the catalog, with parameters where needed. */
+static const char *ALL =
+    "count,weight_sum,mean_error,mae,mse,rmse,max_error,medae,abs_error_quantile:q=0.3,"
+    "p90_abs_error,p99_abs_error,mape,smape,wmape,mpe,msle,rmsle,r2,adjusted_r2:p=3,"
+    "explained_variance,huber:delta=0.7,pseudo_huber:delta=2,log_cosh,pinball:q=0.8,"
+    "d2_absolute_error,d2_pinball:q=0.2,d2_tweedie:power=1.5,poisson_deviance,gamma_deviance,"
+    "tweedie_deviance:power=3,pearson_r,spearman_rho,kendall_tau,ccc,nrmse:norm=iqr,"
+    "nrmse:norm=std,mda,mase:m=2,rmsse:m=3";
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double uniform(void) /* splitmix64 → [0, 1) */
+{
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+#define N 120000
+static double Y[N], P[N], Wt[N];
+static uint32_t S[N];
+
+static void make_data(void)
+{
+    for (size_t i = 0; i < N; i++) {
+        Y[i] = 1.0 + 100.0 * uniform() * uniform();       /* positive: every domain holds */
+        const double t = tan(3.1 * (uniform() - 0.5));    /* heavy tail */
+        P[i] = fmax(0.01, Y[i] + 3.0 * t);
+        Wt[i] = uniform() < 0.05 ? 0.0 : 0.5 + 2.0 * uniform();
+        S[i] = (uint32_t)(7.0 * uniform() * uniform());
+    }
+}
+
+/* Evaluates with the given threads, feeding rows in chunks of `chunk`. */
+static vn_result *run(int threads, size_t chunk, int sliced)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = ALL;
+    cfg.threads = threads;
+    const char *by[] = {"seg"};
+    if (sliced) {
+        cfg.by_count = 1;
+        cfg.by_names = by;
+    }
+    vn_eval *ev;
+    char err[256];
+    if (vn_eval_new(&cfg, &ev, err, sizeof err) != VN_OK) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
+    }
+    uint32_t ids[8];
+    for (int k = 0; sliced && k < 7; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "s%d", k);
+        const char *v[] = {name};
+        vn_eval_slice(ev, v, NULL, &ids[k]);
+    }
+    for (size_t at = 0; at < N; at += chunk) {
+        const size_t n = N - at < chunk ? N - at : chunk;
+        const vn_rows r = {n, Y + at, 1, P + at, 1, Wt + at, 1, sliced ? S + at : NULL};
+        if (vn_eval_update(ev, &r) != VN_OK) {
+            fprintf(stderr, "%s\n", vn_eval_errmsg(ev));
+            vn_eval_free(ev);
+            return NULL;
+        }
+    }
+    vn_result *res = NULL;
+    vn_eval_finish(ev, &res);
+    vn_eval_free(ev);
+    return res;
+}
+
+/* Number of (slice, metric) values that differ in bits. */
+static size_t differences(const vn_result *a, const vn_result *b)
+{
+    size_t d = 0;
+    for (size_t s = 0; s < vn_result_slice_count(a); s++)
+        for (size_t m = 0; m < vn_result_metric_count(a); m++) {
+            vn_value va, vb;
+            vn_result_get(a, s, m, &va);
+            vn_result_get(b, s, m, &vb);
+            if (!unit_same(va.value, vb.value) || va.reason != vb.reason) {
+                if (d++ < 3)
+                    fprintf(stderr, "  slice %zu %s: %.17g vs %.17g\n", s,
+                            vn_result_metric_key(a, m), va.value, vb.value);
+            }
+        }
+    return d;
+}
+
+static void test_determinism(void)
+{
+    make_data();
+    vn_result *ref = run(1, N, 1);
+    CHECK(ref != NULL);
+    if (!ref)
+        return;
+    CHECK(vn_result_slice_count(ref) == 8);
+    size_t undefined = 0;
+    for (size_t m = 0; m < vn_result_metric_count(ref); m++) {
+        vn_value v;
+        vn_result_get(ref, 0, m, &v);
+        undefined += v.reason != VN_REASON_NONE;
+        if (v.reason != VN_REASON_NONE)
+            fprintf(stderr, "  undefined: %s (%s)\n", vn_result_metric_key(ref, m), v.message);
+    }
+    CHECKF(undefined == 0, "every metric is defined on the positive data set");
+    const int threads[] = {1, 2, 4, 7};
+    const size_t chunks[] = {N, 65536, 4097, 1000, 1};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t c = 0; c < 5; c++) {
+            if (chunks[c] == 1 && threads[t] != 2)
+                continue; /* one-row updates are slow; once is enough */
+            vn_result *r = run(threads[t], chunks[c], 1);
+            CHECKF(r && differences(ref, r) == 0, "threads %d, chunk %zu: bit-identical",
+                   threads[t], chunks[c]);
+            vn_result_free(r);
+        }
+    /* The overall slice does not depend on whether slicing happens. */
+    vn_result *flat = run(3, 12345, 0);
+    size_t d = 0;
+    for (size_t m = 0; flat && m < vn_result_metric_count(ref); m++) {
+        vn_value a, b;
+        vn_result_get(ref, 0, m, &a);
+        vn_result_get(flat, 0, m, &b);
+        d += !unit_same(a.value, b.value);
+    }
+    CHECKF(flat && d == 0, "overall slice identical with and without --by (%zu differ)", d);
+    vn_result_free(flat);
+    vn_result_free(ref);
+}
+
+/* Hand-derived: y = 1,2,3,4; yhat = 2,2,2,6; w = 1,0,1,2.
+ * Rows used: (1,2,w1) e=1, (3,2,w1) e=-1, (4,6,w2) e=2. W = 4.
+ * mean_error = (1 - 1 + 4)/4 = 1; mae = (1 + 1 + 4)/4 = 1.5; mse = (1 + 1 + 8)/4 = 2.5;
+ * max_error = 2; count = 3; weight_sum = 4; pinball q=0.25: r = y - yhat = -1, 1, -2;
+ * losses (q-1)r = 0.75, q r = 0.25, (q-1)r = 1.5 → (0.75 + 0.25 + 2·1.5)/4 = 1. */
+static void test_hand(void)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = "mean_error,mae,mse,max_error,count,weight_sum,pinball:q=0.25,bias";
+    vn_eval *ev;
+    CHECK(vn_eval_new(&cfg, &ev, NULL, 0) == VN_OK);
+    const double y[] = {1, 2, 3, 4}, p[] = {2, 2, 2, 6}, w[] = {1, 0, 1, 2};
+    const vn_rows r = {4, y, 1, p, 1, w, 1, NULL};
+    CHECK(vn_eval_update(ev, &r) == VN_OK);
+    vn_result *res;
+    CHECK(vn_eval_finish(ev, &res) == VN_OK);
+    const double want[] = {1, 1.5, 2.5, 2, 3, 4, 1, 1};
+    for (size_t m = 0; m < 8; m++) {
+        vn_value v;
+        vn_result_get(res, 0, m, &v);
+        CHECKF(v.value == want[m], "%s = %.17g, want %g", vn_result_metric_key(res, m), v.value,
+               want[m]);
+    }
+    CHECK(strcmp(vn_result_metric_key(res, 7), "bias") == 0);
+    CHECK(vn_result_input(res)->rows_zero_weight == 1);
+    vn_result_free(res);
+    vn_eval_free(ev);
+}
+
+/* Strided input (every other element) gives the same as contiguous. */
+static void test_strides(void)
+{
+    double y[8], p[8];
+    const double yc[] = {1, 5, 2, 8}, pc[] = {2, 4, 4, 7};
+    for (int i = 0; i < 4; i++) {
+        y[2 * i] = yc[i];
+        p[2 * i] = pc[i];
+        y[2 * i + 1] = p[2 * i + 1] = NAN;
+    }
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = "mae,r2,medae";
+    vn_eval *a, *b;
+    vn_eval_new(&cfg, &a, NULL, 0);
+    vn_eval_new(&cfg, &b, NULL, 0);
+    const vn_rows rs = {4, y, 2, p, 2, NULL, 0, NULL}, rc = {4, yc, 1, pc, 1, NULL, 0, NULL};
+    CHECK(vn_eval_update(a, &rs) == VN_OK);
+    CHECK(vn_eval_update(b, &rc) == VN_OK);
+    vn_result *ra, *rb;
+    vn_eval_finish(a, &ra);
+    vn_eval_finish(b, &rb);
+    CHECK(differences(ra, rb) == 0);
+    /* mae = (1 + 1 + 2 + 1)/4 = 1.25; medae of {1,1,2,1} = 1 */
+    vn_value v;
+    vn_result_get(ra, 0, 0, &v);
+    CHECK(v.value == 1.25);
+    vn_result_get(ra, 0, 2, &v);
+    CHECK(v.value == 1.0);
+    vn_result_free(ra);
+    vn_result_free(rb);
+    vn_eval_free(a);
+    vn_eval_free(b);
+}
+
+static void test_api_errors(void)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    char err[256];
+    vn_eval *ev;
+    cfg.metrics = "mae,nope";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_ERR_USAGE && ev == NULL);
+    CHECK(strstr(err, "unknown metric \"nope\"") != NULL);
+    cfg.metrics = "adjusted_r2";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_ERR_USAGE);
+    CHECK(strstr(err, "needs p") != NULL);
+    cfg.metrics = "huber:delta=0";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_ERR_USAGE);
+    cfg.metrics = "tweedie_deviance:power=0.5";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_ERR_USAGE);
+    cfg.metrics = "pinball:q=abc";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_ERR_USAGE);
+    cfg.metrics = "p95_abs_error:q=0.5";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_ERR_USAGE);
+    cfg.metrics = "mae";
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK);
+    const double y[] = {1, NAN}, p[] = {1, 2}, w[] = {1, -1};
+    vn_rows r = {2, y, 1, p, 1, NULL, 0, NULL};
+    CHECK(vn_eval_update(ev, &r) == VN_ERR_DATA);
+    CHECK(strstr(vn_eval_errmsg(ev), "row 2") != NULL);
+    vn_eval_free(ev);
+    vn_eval_new(&cfg, &ev, err, sizeof err);
+    const double y2[] = {1, 2};
+    r = (vn_rows){2, y2, 1, p, 1, w, 1, NULL};
+    CHECK(vn_eval_update(ev, &r) == VN_ERR_DATA);
+    CHECK(strstr(vn_eval_errmsg(ev), "negative") != NULL);
+    vn_eval_free(ev);
+    /* no rows at all: metrics undefined with reason no_rows, count 0 */
+    vn_eval_new(&cfg, &ev, err, sizeof err);
+    vn_result *res;
+    CHECK(vn_eval_finish(ev, &res) == VN_OK);
+    vn_value v;
+    vn_result_get(res, 0, 0, &v);
+    CHECK(isnan(v.value) && v.reason == VN_REASON_NO_ROWS);
+    CHECK(vn_result_get(res, 1, 0, &v) == VN_ERR_USAGE);
+    vn_result_free(res);
+    vn_eval_free(ev);
+    CHECK(vn_metric_find("bias") == vn_metric_find("mean_error"));
+    CHECK(vn_metric_find("p95_abs_error") == vn_metric_find("abs_error_quantile"));
+    CHECK(vn_metric_count() >= 36);
+}
+
+int main(void)
+{
+    RUN(test_hand);
+    RUN(test_strides);
+    RUN(test_api_errors);
+    RUN(test_determinism);
+    return unit_summary("eval");
+}
