@@ -27,10 +27,13 @@ int cli_error(int code, const char *hint, const char *fmt, ...) __attribute__((f
 int cli_exit_code(vn_status st);
 
 /* Output that appears whole or not at all: "-" or NULL is stdout; a path is written to a
- * temporary file beside it and renamed into place by cli_output_commit. */
+ * temporary file beside it (with the mode the file has, or 0666 & ~umask) and renamed
+ * into place by cli_output_commit; a path that exists and is not a regular file (a
+ * device, a FIFO) is written in place. */
 typedef struct cli_output {
     FILE *fp;
     char *path, *tmp;
+    int direct; /* not a regular file: written in place */
 } cli_output;
 
 int cli_output_open(cli_output *o, const char *path);  /* 0 or an exit code */

@@ -63,7 +63,7 @@ static const char help[] =
     "  vernier eval preds.tsv.gz -y 2 -p 3 --no-header --format json -o metrics.json\n"
     "  zcat preds.csv.gz | vernier eval - -y y -p yhat -w weight --zero skip\n"
     "\n"
-    "exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, ...),\n"
+    "Exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, ...),\n"
     "4 I/O error (cannot read input or write output), 5 internal error\n";
 
 /* Splits a comma-separated list in place, appending to *list (grown with realloc). */
@@ -208,7 +208,7 @@ static int run(eval_args *a)
     vn_result *res = NULL;
     vn_status st = vn_eval_new(&a->ec, &ev, err, sizeof err);
     if (st != VN_OK)
-        return cli_error(cli_exit_code(st), st == VN_ERR_USAGE ? "'vernier metrics' lists every metric and its parameters" : NULL, "%s", err);
+        return cli_error(cli_exit_code(st), NULL, "%s", err);
     st = vn_eval_csv(ev, a->file, &a->cc);
     if (st == VN_OK)
         st = vn_eval_finish(ev, &res);

@@ -19,7 +19,7 @@ static const char help[] =
     "  vernier metrics mape\n"
     "  vernier metrics --format md > docs/catalog.md\n"
     "\n"
-    "exit codes: 0 ok, 2 usage error (unknown metric or option)\n";
+    "Exit codes: 0 ok, 2 usage error (unknown metric or option)\n";
 
 static const char *dir_name(vn_direction d)
 {

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -26,7 +27,7 @@ static const char usage[] =
     "  vernier eval preds.csv.gz -y y -p yhat --by region --format json -o metrics.json\n"
     "  vernier metrics\n"
     "\n"
-    "exit codes: 0 ok, 1 a gate failed, 2 usage, 3 data error, 4 I/O error, 5 internal error\n";
+    "Exit codes: 0 ok, 1 a gate failed, 2 usage, 3 data error, 4 I/O error, 5 internal error\n";
 
 int cli_error(int code, const char *hint, const char *fmt, ...)
 {
@@ -61,8 +62,30 @@ int cli_output_open(cli_output *o, const char *path)
         o->fp = stdout;
         return 0;
     }
-    const size_t n = strlen(path);
-    o->path = strdup(path);
+    /* Only a regular file (or a new one) is replaced atomically. A device, FIFO or
+     * terminal (/dev/stdout, a named pipe) is written in place: renaming over it would
+     * destroy it. A symlink to a regular file is followed, so the link survives. */
+    struct stat sb;
+    mode_t mode = 0666;
+    const mode_t mask = umask(0);
+    umask(mask);
+    mode &= ~mask;
+    char *target = NULL;
+    if (stat(path, &sb) == 0) {
+        if (!S_ISREG(sb.st_mode)) {
+            o->fp = fopen(path, "w");
+            if (!o->fp)
+                return cli_error(EXIT_IO, NULL, "%s: cannot open output: %s", path, strerror(errno));
+            o->direct = 1;
+            return 0;
+        }
+        mode = sb.st_mode & 07777;
+        target = realpath(path, NULL);
+    }
+    const char *dest = target ? target : path;
+    const size_t n = strlen(dest);
+    o->path = strdup(dest);
+    free(target);
     o->tmp = malloc(n + 16);
     if (!o->path || !o->tmp) {
         cli_output_abort(o);
@@ -76,6 +99,12 @@ int cli_output_open(cli_output *o, const char *path)
         o->tmp = NULL;
         cli_output_abort(o);
         return cli_error(EXIT_IO, NULL, "%s: cannot create output file: %s", path, strerror(e));
+    }
+    if (fchmod(fd, mode) != 0) { /* mkstemp creates 0600 */
+        const int e = errno;
+        close(fd);
+        cli_output_abort(o);
+        return cli_error(EXIT_IO, NULL, "%s: cannot set the output file mode: %s", path, strerror(e));
     }
     o->fp = fdopen(fd, "w");
     if (!o->fp) {
@@ -99,6 +128,13 @@ void cli_output_abort(cli_output *o)
 
 int cli_output_commit(cli_output *o)
 {
+    if (o->direct) {
+        const int bad = fflush(o->fp) != 0 || ferror(o->fp);
+        const int e = errno;
+        fclose(o->fp);
+        o->fp = NULL;
+        return bad ? cli_error(EXIT_IO, NULL, "cannot write output: %s", strerror(e)) : 0;
+    }
     if (o->fp == stdout) {
         if (fflush(stdout) != 0 || ferror(stdout))
             return cli_error(EXIT_IO, NULL, "cannot write to standard output: %s", strerror(errno));

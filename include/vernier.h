@@ -228,7 +228,8 @@ const char *vn_reason_name(vn_reason reason);
 typedef struct vn_value {
     double value;        /* NaN when undefined */
     vn_reason reason;
-    const char *message; /* one line, "" when defined */
+    const char *message; /* one line: why it is undefined, or a remark on a defined value
+                            (e.g. where mase took its scale); "" when there is none */
 } vn_value;
 
 /* Finishes the evaluation (the handle can then only be freed) and builds the result. */
@@ -276,7 +277,7 @@ const vn_input_info *vn_result_input(const vn_result *res);
  * ------------------------------------------------------------------------------- */
 typedef enum vn_format {
     VN_FORMAT_TABLE = 0, /* aligned text for people, values rounded */
-    VN_FORMAT_CSV = 1,   /* one row per slice x metric, full precision */
+    VN_FORMAT_CSV = 1,   /* one row per slice, one column per metric, full precision */
     VN_FORMAT_JSON = 2,  /* full precision (%.17g), schema VN_JSON_SCHEMA */
     VN_FORMAT_MD = 3,    /* a Markdown table and the notes */
 } vn_format;

@@ -3,12 +3,18 @@
  *
  * Input comes through zlib's gz* API, which reads plain files as they are and inflates
  * gzip (detected by its magic bytes), so one code path serves both. The reader pulls
- * VN_CSV_BLOCK bytes at a time into `buf` and parses them with a small state machine:
- * unquoted runs and quoted runs are found with a byte-class table (one lookup per byte,
- * no branches on the delimiter), and each field's bytes are copied into `fb`, the record
- * buffer, followed by a NUL. Copying is what lets a record span any number of block
- * refills (multi-line quoted fields, fields longer than a block) without keeping old
- * blocks alive: every byte is looked at once, so the work is linear in the input.
+ * VN_CSV_BLOCK bytes at a time into `buf`. Runs of ordinary bytes are found with a
+ * byte-class table (one lookup per byte, whatever the delimiter).
+ *
+ * Two parsers share the work. fast_record takes the common record — unquoted fields on
+ * one line, wholly inside the current block — in place: it overwrites each delimiter and
+ * the line break with a NUL and points the fields into `buf`, copying nothing.
+ * Everything else (quotes, a record that crosses a block boundary, the last record
+ * without a line break, every error) goes to parse_record, a byte-at-a-time state
+ * machine that copies each field into `fb`, the record buffer, followed by a NUL.
+ * Copying is what lets a record span any number of refills (multi-line quoted fields,
+ * fields longer than a block) without keeping old blocks alive. Either way every byte
+ * is looked at a bounded number of times, so the work is linear in the input.
  *
  * Positions: `line` is the 1-based line of the byte at `pos`, and `line_start` the
  * absolute offset of that line's first byte, so a column is one subtraction. LF, CRLF
@@ -116,7 +122,10 @@ static vn_status fail_at(vn__csv *r, uint64_t line, uint64_t col, const char *fm
     return VN_ERR_DATA;
 }
 
-static vn_status fail_nomem(vn__csv *r) { return fail(r, VN_ERR_NOMEM, "out of memory"); }
+static vn_status fail_nomem(vn__csv *r)
+{
+    return fail(r, VN_ERR_NOMEM, "%s: out of memory", r->name);
+}
 
 /* 1-based column of buf[at]. */
 static uint64_t col_of(const vn__csv *r, size_t at) { return r->base + at - r->line_start + 1; }
@@ -168,7 +177,7 @@ static int more(vn__csv *r)
 
 /* ---- the record buffer ---- */
 
-/* Appends n bytes to the field that starts at fb[start], keeping room for its NUL. */
+/* Appends n bytes to field f (which starts at fb[f->off]), keeping room for its NUL. */
 static vn_status field_append(vn__csv *r, const field_pos *f, const void *p, size_t n)
 {
     if (r->fb_len - f->off + n > r->max_field)
@@ -398,9 +407,8 @@ static vn_status parse_record(vn__csv *r, int *got)
         else
             VN_TRY(parse_plain(r, &end_rec));
         field_end(r);
-        /* A delimiter at the very end of a block: the next field may start after a refill
-         * (or be the empty last field at the end of input), which field_begin handles by
-         * reading buf[pos] only when pos < end. */
+        /* After a delimiter that ended a block, refill now, so that a quote opening the
+         * next field is seen as one (at the end of input the next field is empty). */
         if (!end_rec && more(r) < 0)
             return r->failed;
     }

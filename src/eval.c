@@ -573,16 +573,17 @@ static int number(vn_eval *ev, const vn__csv *r, size_t col, const char *role,
     if (k == VN__NUM_OK)
         return 1;
     const unsigned long long line = (unsigned long long)vn__csv_field_line(r, col);
+    const unsigned long long at = (unsigned long long)vn__csv_field_col(r, col);
     if ((k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE) && missing == VN_MISSING_SKIP)
         return 0;
     const int show = len > 40 ? 40 : (int)len;
     if (k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE)
-        fail(ev, VN_ERR_DATA, "%s:%llu:%zu: %s column \"%s\": %s (use --missing skip to drop such rows)",
-             vn__csv_name(r), line, col + 1, role, colname,
+        fail(ev, VN_ERR_DATA, "%s:%llu:%llu: %s column \"%s\": %s (use --missing skip to drop such rows)",
+             vn__csv_name(r), line, at, role, colname,
              k == VN__NUM_EMPTY ? "missing value (empty cell)" : "not a finite number");
     else
-        fail(ev, VN_ERR_DATA, "%s:%llu:%zu: %s column \"%s\": %s: \"%.*s%s\"", vn__csv_name(r),
-             line, col + 1, role, colname,
+        fail(ev, VN_ERR_DATA, "%s:%llu:%llu: %s column \"%s\": %s: \"%.*s%s\"", vn__csv_name(r),
+             line, at, role, colname,
              k == VN__NUM_RANGE ? "number out of range for double precision" : "not a number",
              show, f, (size_t)show < len ? "..." : "");
     return -1;
@@ -653,18 +654,18 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
             continue;
         }
         if (v[2] < 0.0) {
-            st = fail(ev, VN_ERR_DATA, "%s:%llu:%zu: weight column \"%s\": negative weight %g",
+            st = fail(ev, VN_ERR_DATA, "%s:%llu:%llu: weight column \"%s\": negative weight %g",
                       vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, cols[2]),
-                      cols[2] + 1, ev->wcol, v[2]);
+                      (unsigned long long)vn__csv_field_col(r, cols[2]), ev->wcol, v[2]);
             break;
         }
         if (ev->by_count) {
             for (size_t c = 0; c < ev->by_count; c++) {
                 byv[c] = vn__csv_field(r, bycol[c], &byl[c]);
                 if (!utf8_valid((const unsigned char *)byv[c], byl[c])) {
-                    st = fail(ev, VN_ERR_DATA, "%s:%llu:%zu: by column \"%s\": not valid UTF-8",
+                    st = fail(ev, VN_ERR_DATA, "%s:%llu:%llu: by column \"%s\": not valid UTF-8",
                               vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, bycol[c]),
-                              bycol[c] + 1, cfg->by[c]);
+                              (unsigned long long)vn__csv_field_col(r, bycol[c]), cfg->by[c]);
                     break;
                 }
             }
@@ -805,7 +806,8 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
                                 VN_MSG_LEN));
     }
     if (!small)
-        VN_TRY(vn__notes_slice(res, si, s->acc, store ? &rows : NULL));
+        VN_TRY(vn__notes_slice(res, si, s->acc, store ? &rows : NULL,
+                               (ev->plan.needs & NEED_MOM) != 0));
     return VN_OK;
 }
 

@@ -168,5 +168,7 @@ struct vn_result {
 vn_status vn__note_add(vn_result *res, const char *code, size_t slice, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Plain-language notes on slice s from its state and (optionally) stored rows. */
-vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__rowset *rows);
+/* Plain-language notes on slice s from its state and (optionally) stored rows;
+ * `moments` says whether the state carries the centred moments (NEED_MOM). */
+vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__rowset *rows,
+                          bool moments);

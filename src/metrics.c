@@ -269,14 +269,21 @@ static vn_status parse_param(const metric_def *d, const char *s, size_t len, vn_
                      "metric \"nrmse\": norm must be mean, range, std or iqr, not \"%.*s\"",
                      (int)vlen, eq + 1);
     } else {
-        VN_RETURN_IF(vn__parse_double(eq + 1, vlen, &v) != VN__NUM_OK || vlen == 0, VN_ERR_USAGE,
+        const vn__num k = vn__parse_double(eq + 1, vlen, &v);
+        VN_RETURN_IF(k != VN__NUM_OK && k != VN__NUM_RANGE, VN_ERR_USAGE,
                      "metric \"%s\": %s must be a number, not \"%.*s\"", d->info.id, p->name,
                      (int)vlen, eq + 1);
-        VN_RETURN_IF(v < p->lo || v > p->hi || (p->open_lo && v == p->lo) ||
-                         (p->integer && v != floor(v)),
-                     VN_ERR_USAGE, "metric \"%s\": %s = %.*s is out of range (%s%s%g..%g)",
-                     d->info.id, p->name, (int)vlen, eq + 1, p->integer ? "an integer " : "",
-                     p->open_lo ? "above " : "", p->lo, p->hi);
+        const bool bad = k == VN__NUM_RANGE || v < p->lo || v > p->hi ||
+                         (p->open_lo && v == p->lo) || (p->integer && v != floor(v));
+        VN_RETURN_IF(bad && p->open_lo, VN_ERR_USAGE,
+                     "metric \"%s\": %s must be a finite number greater than %g, not %.*s",
+                     d->info.id, p->name, p->lo, (int)vlen, eq + 1);
+        VN_RETURN_IF(bad && isinf(p->lo), VN_ERR_USAGE,
+                     "metric \"%s\": %s must be a finite number, not %.*s", d->info.id, p->name,
+                     (int)vlen, eq + 1);
+        VN_RETURN_IF(bad, VN_ERR_USAGE, "metric \"%s\": %s must be %s from %g to %g, not %.*s",
+                     d->info.id, p->name, p->integer ? "a whole number" : "a number", p->lo, p->hi,
+                     (int)vlen, eq + 1);
     }
     ms->param[j] = v;
     ms->nparams_given++;
@@ -357,9 +364,12 @@ vn_status vn__metrics_parse(const char *list, vn__mspec **out, size_t *count, ch
             vn__free(ms);
             return st;
         }
+        /* The same metric twice (by alias, or with its default written out) is kept
+         * once, under the first spelling. */
         bool dup = false;
         for (size_t i = 0; i < n; i++)
-            dup = dup || strcmp(ms[i].key, ms[n].key) == 0;
+            dup = dup || (ms[i].info == ms[n].info && ms[i].param[0] == ms[n].param[0] &&
+                          ms[i].param[1] == ms[n].param[1]);
         n += !dup;
         if (!c)
             break;

@@ -1,26 +1,30 @@
 /*
  * numparse.c — decimal text to binary64, correctly rounded and locale independent.
  *
- * One pass validates the syntax of numparse.h and collects the significant digits
- * (leading and trailing zeros dropped) as an integer M and a decimal exponent k, so the
- * value is M * 10^k. Two paths then turn that into a double:
+ * A first pass validates the syntax of numparse.h and accumulates the digits of the
+ * significand into m (exact when there are at most 19 of them) with a decimal exponent
+ * k, so the value is m * 10^k. Three paths then turn that into a double:
  *
- *  - Fast path (Clinger 1990, "How to read floating point numbers accurately", PLDI):
- *    when M <= 2^53 and |k| <= 22, both M and 10^|k| are exact doubles and one IEEE
- *    multiplication or division rounds the exact product once: the result is correctly
- *    rounded. When 22 < k <= 22 + 15 and M * 10^(k-22) is still an exact integer <= 2^53,
- *    the same holds for (M * 10^(k-22)) * 1e22. Most data (a dozen digits, small
- *    exponents) takes this path and never leaves this file.
+ *  1. Clinger's fast path (W. D. Clinger, "How to read floating point numbers
+ *     accurately", PLDI 1990): when m <= 2^53 and |k| <= 22, m and 10^|k| are exact
+ *     doubles and one IEEE multiplication or division rounds the exact value once, so the
+ *     result is correctly rounded. When 22 < k <= 22 + 15 and m * 10^(k-22) is still an
+ *     exact integer <= 2^53, the same holds for (m * 10^(k-22)) * 1e22. Typical data
+ *     (a dozen digits, small exponents) takes this path.
  *
- *  - Slow path: the digits are rewritten in C syntax without a radix character
- *    ("[-]DDDD...e[-]X") into a fixed stack buffer and given to glibc's strtod_l in the
- *    "C" locale, which rounds correctly at any length. Digits beyond the 800th
- *    significant one are replaced by a single sticky '1': every boundary between two
- *    rounding outcomes (a double, or the midpoint of two adjacent doubles) has at most
- *    767 significant decimal digits, so the truncated value lies strictly between the
- *    same two boundaries as the exact one and rounds the same way (the argument Go's
- *    strconv and fast_float use). So the function never allocates, needs no NUL
- *    terminator, and any length of literal is exact.
+ *  2. Where long double is the x87 80-bit format: up to 19 digits and |k| <= 27 (the
+ *     17-digit output of repr or %.17g) in one long-double operation, accepted unless the
+ *     result lies next to a midpoint between two doubles (details at the code).
+ *
+ *  3. Otherwise the significant digits are rewritten in C syntax without a radix
+ *     character ("[-]DDDD...e[-]X") into a fixed stack buffer and given to glibc's
+ *     strtod_l in the "C" locale, which rounds correctly at any length. Digits beyond the
+ *     800th significant one are replaced by a single sticky '1': every boundary between
+ *     two rounding outcomes (a double, or the midpoint of two adjacent doubles) has at
+ *     most 767 significant decimal digits, so the shortened value lies strictly between
+ *     the same two boundaries as the exact one and rounds the same way (the argument of
+ *     Go's strconv and of fast_float). So the function never allocates, needs no NUL
+ *     terminator, and literals of any length are exact.
  *
  * The "C" locale is created once, lazily, under pthread_once; it is never modified
  * afterwards, so sharing it between threads is safe.
@@ -66,7 +70,7 @@ static const uint64_t pow10_u64[16] = {
 
 #define TWO_POW_53 9007199254740992ull
 
-#if LDBL_MANT_DIG == 64 && LDBL_MAX_EXP >= 16384
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
 /* 10^0 .. 10^27, exact in a 64-bit significand (5^27 < 2^64). */
 static const long double pow10_ld[28] = {
     1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
@@ -214,26 +218,32 @@ vn__num vn__parse_double(const char *s, size_t len, double *out)
 
 #if FLT_EVAL_METHOD == 0 /* the fast path needs plain binary64 arithmetic (no x87) */
     if (nint + nfrac <= 19 && m <= TWO_POW_53) {
-        /* value = m * 10^k, both exact doubles when |k| <= 22 */
+        /* value = m * 10^k, both exact doubles when |k| <= 22. (Branch on integers
+         * only: a test of the quotient would wait for the division.) */
         const int64_t k = ex - (int64_t)nfrac;
-        double v = -1.0;
-        if (m == 0)
-            v = 0.0;
-        else if (k >= 0 && k <= 22)
-            v = (double)m * pow10_exact[k];
-        else if (k < 0 && k >= -22)
-            v = (double)m / pow10_exact[-k];
-        else if (k > 22 && k <= 22 + 15 && m <= TWO_POW_53 / pow10_u64[k - 22])
-            v = (double)(m * pow10_u64[k - 22]) * 1e22;
-        if (v >= 0.0) {
-            *out = neg ? -v : v;
+        const double sign = neg ? -1.0 : 1.0;
+        if (k >= 0 && k <= 22) {
+            *out = sign * ((double)m * pow10_exact[k]);
+            return VN__NUM_OK;
+        }
+        if (k < 0 && k >= -22) {
+            *out = sign * ((double)m / pow10_exact[-k]);
+            return VN__NUM_OK;
+        }
+        if (m == 0) {
+            *out = sign * 0.0;
+            return VN__NUM_OK;
+        }
+        if (k > 22 && k <= 22 + 15 && m <= TWO_POW_53 / pow10_u64[k - 22]) {
+            *out = sign * ((double)(m * pow10_u64[k - 22]) * 1e22);
             return VN__NUM_OK;
         }
     }
 #endif
 
-#if LDBL_MANT_DIG == 64 && LDBL_MAX_EXP >= 16384
-    /* Extended fast path for up to 19 digits (x87 80-bit long double): m < 2^64 and
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+    /* Extended fast path for up to 19 digits (x87 80-bit long double; on other machines
+     * long double is double, or binary128 in software, and this is skipped): m < 2^64 and
      * 10^|k| <= 10^27 < 5^28 * 2^27 are exact, so m * 10^k costs one rounding to 64
      * bits, within half a long-double ulp of the exact value. Rounding that to 53 bits is
      * then correct unless it lies at (or next to) a midpoint between two doubles: the 11
@@ -244,8 +254,8 @@ vn__num vn__parse_double(const char *s, size_t len, double *out)
         if (k >= -27 && k <= 27) {
             const long double lm = (long double)m;
             const long double r = k >= 0 ? lm * pow10_ld[k] : lm / pow10_ld[-k];
-            int be;
-            const uint64_t bits = (uint64_t)ldexpl(frexpl(r, &be), 64);
+            uint64_t bits; /* the x87 format's explicit 64-bit significand comes first */
+            memcpy(&bits, &r, sizeof bits);
             const unsigned low = (unsigned)(bits & 0x7FF);
             if (low < 0x3FF || low > 0x401) {
                 const double v = (double)r;

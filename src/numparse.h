@@ -18,7 +18,9 @@ typedef enum vn__num {
 /* Parses s[0..len) entirely. Accepted syntax, with optional leading and trailing spaces
  * or tabs: [+-] (digits [. digits*] | . digits) [(e|E) [+-] digits]. Anything else,
  * including hex, digit separators, a decimal comma or an embedded NUL, is
- * VN__NUM_SYNTAX. s need not be NUL-terminated. */
+ * VN__NUM_SYNTAX ("nan(...)" too). s need not be NUL-terminated: no byte past s[len-1]
+ * is read, at any length. *out is written only on VN__NUM_OK. Never allocates; safe to
+ * call from several threads at once. */
 vn__num vn__parse_double(const char *s, size_t len, double *out);
 
 #endif /* VN_NUMPARSE_H */

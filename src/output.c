@@ -54,6 +54,43 @@ static const char *slice_label(const vn_result *r, size_t s, char *buf, size_t l
     return buf;
 }
 
+/* A label made safe for people's formats, into buf: control characters (a quoted
+ * newline in a CSV value) become spaces; for Markdown, | is escaped and &, <, > become
+ * entities, so a value cannot break the table or inject markup. */
+static const char *clean(const char *src, char *buf, size_t len, bool md)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p && o + 6 < len; p++) {
+        const char *rep = NULL;
+        if (*p < 0x20 || *p == 0x7f)
+            rep = " ";
+        else if (md && *p == '|')
+            rep = "\\|";
+        else if (md && *p == '&')
+            rep = "&amp;";
+        else if (md && *p == '<')
+            rep = "&lt;";
+        else if (md && *p == '>')
+            rep = "&gt;";
+        if (rep) {
+            const size_t k = strlen(rep);
+            memcpy(buf + o, rep, k);
+            o += k;
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* The slice label, cleaned for a people's format. */
+static const char *people_label(const vn_result *r, size_t s, char *buf, size_t len, bool md)
+{
+    char raw[512];
+    return clean(slice_label(r, s, raw, sizeof raw), buf, len, md);
+}
+
 /* ---- JSON ---- */
 
 static void json_str(FILE *fp, const char *s)
@@ -263,7 +300,14 @@ static const char *unit_suffix(const vn__mspec *ms)
 
 static void header_lines(const vn_result *r, FILE *fp, bool md)
 {
-    const vn_input_info *in = &r->input;
+    char src[512], y[256], yhat[256], w[256];
+    const vn_input_info raw = r->input, *in = &raw;
+    const vn_input_info cleaned = {clean(raw.source, src, sizeof src, md),
+                                   clean(raw.y, y, sizeof y, md),
+                                   clean(raw.yhat, yhat, sizeof yhat, md),
+                                   clean(raw.weight, w, sizeof w, md),
+                                   raw.rows_read, raw.rows_missing, raw.rows_zero_weight};
+    in = &cleaned;
     const char *q = md ? "`" : "";
     if (*in->source)
         fprintf(fp, "%svernier eval%s %s%s%s: %llu rows", md ? "**" : "", md ? "**" : "", q,
@@ -310,7 +354,7 @@ static vn_status write_wide(const vn_result *r, FILE *fp, bool md)
     if (!w)
         return VN_ERR_NOMEM;
     for (size_t s = 0; s < r->nslices; s++) {
-        const size_t l = strlen(slice_label(r, s, label, sizeof label));
+        const size_t l = strlen(people_label(r, s, label, sizeof label, md));
         lw = l > lw ? l : lw;
     }
     for (size_t m = 0; m < r->nmetrics; m++) {
@@ -335,7 +379,7 @@ static vn_status write_wide(const vn_result *r, FILE *fp, bool md)
         fputc('\n', fp);
     }
     for (size_t s = 0; s < r->nslices; s++) {
-        fprintf(fp, "%s%-*s%s%8llu", md ? "| " : "", (int)lw, slice_label(r, s, label, sizeof label),
+        fprintf(fp, "%s%-*s%s%8llu", md ? "| " : "", (int)lw, people_label(r, s, label, sizeof label, md),
                 sep, (unsigned long long)r->slices[s].rows);
         for (size_t m = 0; m < r->nmetrics; m++) {
             human(num, sizeof num, value_at(r, s, m)->value, &r->ms[m]);
@@ -365,7 +409,7 @@ static void write_undefined(const vn_result *r, FILE *fp, bool md)
                 count += value_at(r, t, m)->reason == v->reason;
             char label[512];
             fprintf(fp, "%sn/a %s (%s) in %s%s: %s\n", md ? "- " : "", r->ms[m].key,
-                    vn_reason_name(v->reason), slice_label(r, s, label, sizeof label),
+                    vn_reason_name(v->reason), people_label(r, s, label, sizeof label, md),
                     count > 1 ? " and other slices" : "", v->message);
         }
 }

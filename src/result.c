@@ -196,31 +196,47 @@ static vn_status tail_note(vn_result *res, size_t s, const vn__acc *a, const vn_
 }
 
 /* Bias: a mean error that is large against MAE and far from noise (|t| ≥ 3). */
-static vn_status bias_note(vn_result *res, size_t s, const vn__acc *a)
+static vn_status bias_note(vn_result *res, size_t s, const vn__acc *a, bool moments)
 {
     const double W = vn__ksum_get(&a->W);
     const double me = vn__ksum_get(&a->E) / W;
     const double mae = (vn__ksum_get(&a->POS) + vn__ksum_get(&a->NEG)) / W;
     if (a->n < 10 || mae == 0.0 || fabs(me) < 0.25 * mae)
         return VN_OK;
-    /* sd of e from Σw e² and the mean: (E2 − W·me²)/(W − 1), clamped; a rough t. */
-    const double var = fmax(vn__ksum_get(&a->E2) / W - me * me, 0.0) * W / fmax(W - 1.0, 1.0);
+    /* The variance of e: the centred two-pass moment when the plan has it. Otherwise
+     * E2/W − me², which only serves a threshold here: it cancels only when the spread
+     * is tiny against the mean error, where t is huge whatever its digits. */
+    const double ss = moments ? a->See / W : fmax(vn__ksum_get(&a->E2) / W - me * me, 0.0);
+    const double var = ss * W / fmax(W - 1.0, 1.0);
     const double t = var > 0 ? me / sqrt(var / (double)a->n) : INFINITY;
     if (fabs(t) < 3.0)
         return VN_OK;
+    char where[300] = "";
+    if (s > 0) {
+        size_t at = 0;
+        for (size_t c = 0; c < res->by_count && at + 1 < sizeof where; c++) {
+            const int k = snprintf(where + at, sizeof where - at, "%s%s=%s", c ? "," : " in ",
+                                   res->by_names[c], res->slices[s].values[c]);
+            at = k < 0 ? at : at + (size_t)k;
+        }
+    }
     return vn__note_add(res, "bias", s,
-                        "Predictions are biased: the mean error is %+.4g (%s on average), %.0f %% "
+                        "Predictions are biased%s: the mean error is %+.4g (%s on average), %.0f %% "
                         "of MAE (t = %.1f). A constant shift of %+.4g would remove it.",
-                        me, me > 0 ? "over-prediction" : "under-prediction", 100.0 * fabs(me) / mae,
-                        t, -me);
+                        where, me, me > 0 ? "over-prediction" : "under-prediction",
+                        100.0 * fabs(me) / mae, t, -me);
 }
 
-vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__rowset *rows)
+vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__rowset *rows,
+                          bool moments)
 {
-    if (s != 0 || a->n == 0)
-        return VN_OK; /* notes speak of the overall slice; slices show in the table */
-    if (requested(res, MK_MAPE) || requested(res, MK_MPE))
+    if (a->n == 0)
+        return VN_OK;
+    /* The overall slice gets every note; a slice only the bias note, since a bias
+     * confined to one segment is what the overall numbers hide best. */
+    if (s == 0 && (requested(res, MK_MAPE) || requested(res, MK_MPE)))
         VN_TRY(mape_notes(res, s, a));
-    VN_TRY(tail_note(res, s, a, rows));
-    return bias_note(res, s, a);
+    if (s == 0)
+        VN_TRY(tail_note(res, s, a, rows));
+    return bias_note(res, s, a, moments);
 }
