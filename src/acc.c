@@ -51,6 +51,8 @@ double vn__tweedie_dev(double y, double p, double pw, bool *bad)
         *bad = true;
         return 0.0;
     }
+    if (y == p)
+        return 0.0; /* exactly; the general formula leaves rounding noise */
     if (pw == 1.0)
         return 2.0 * ((y == 0.0 ? 0.0 : y * log(y / p)) - y + p);
     if (pw == 2.0)
@@ -200,6 +202,28 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
     }
 }
 
+/* The weighted mean Σ/W as an unevaluated sum hi + lo, accurate well beyond one
+ * rounding: lo recovers the residual Σ − hi·W exactly with an explicit fma (a library
+ * call, not a contraction; -ffp-contract=off does not touch it). */
+static void mean_dd(const vn__ksum *sum, const vn__ksum *w, double *hi, double *lo)
+{
+    const double W = vn__ksum_get(w);
+    *hi = vn__ksum_get(sum) / W;
+    *lo = ((fma(-*hi, w->s, sum->s) + sum->c) - *hi * w->c) / W;
+}
+
+/* The difference of two states' means, b − a, without the rounding of either mean:
+ * at a large offset (y ≈ 1e9) each rounded mean is off by ~1e-7, which the Chan update
+ * below would multiply into the second moments. */
+static double mean_diff(const vn__ksum *sa, const vn__ksum *wa, const vn__ksum *sb,
+                        const vn__ksum *wb)
+{
+    double ha, la, hb, lb;
+    mean_dd(sa, wa, &ha, &la);
+    mean_dd(sb, wb, &hb, &lb);
+    return (hb - ha) + (lb - la);
+}
+
 /* Chan et al.'s pairwise update of a centred second moment. */
 static double chan(double Sa, double Sb, double da, double db, double Wa, double Wb)
 {
@@ -216,9 +240,9 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan)
     }
     const double Wa = vn__ksum_get(&a->W), Wb = vn__ksum_get(&b->W);
     if (plan->needs & NEED_MOM) {
-        const double dy = vn__ksum_get(&b->WY) / Wb - vn__ksum_get(&a->WY) / Wa;
-        const double dp = vn__ksum_get(&b->WP) / Wb - vn__ksum_get(&a->WP) / Wa;
-        const double de = vn__ksum_get(&b->E) / Wb - vn__ksum_get(&a->E) / Wa;
+        const double dy = mean_diff(&a->WY, &a->W, &b->WY, &b->W);
+        const double dp = mean_diff(&a->WP, &a->W, &b->WP, &b->W);
+        const double de = mean_diff(&a->E, &a->W, &b->E, &b->W);
         a->Syy = chan(a->Syy, b->Syy, dy, dy, Wa, Wb);
         a->Spp = chan(a->Spp, b->Spp, dp, dp, Wa, Wb);
         a->Syp = chan(a->Syp, b->Syp, dy, dp, Wa, Wb);

@@ -27,7 +27,6 @@ typedef struct slice {
     uint64_t hash;
     double *y, *p, *w;
     size_t len, cap, done;
-    bool weighted;
     vn__acc *acc;
 } slice;
 
@@ -45,6 +44,7 @@ struct vn_eval {
     uint32_t *table; /* open addressing: slice index, 0 = empty (overall never hashed) */
     size_t table_cap;
     uint64_t rows_seen, rows_zero_weight, rows_missing, rows_read;
+    bool weighted; /* weights were given: weighted quantile rules apply, even if all are 1 */
     char *source, *ycol, *pcol, *wcol;
     bool failed;
     char err[512];
@@ -319,7 +319,6 @@ static bool push(vn_eval *ev, slice *s, double y, double p, double w)
     s->y[s->len] = y;
     s->p[s->len] = p;
     s->w[s->len] = w;
-    s->weighted = s->weighted || w != 1.0;
     s->len++;
     return true;
 }
@@ -430,6 +429,7 @@ vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
         return fail(ev, VN_ERR_USAGE, "vn_eval_update: y and yhat are required");
     if (r->slice && ev->by_count == 0)
         return fail(ev, VN_ERR_USAGE, "vn_eval_update: slice ids given but no by columns");
+    ev->weighted = ev->weighted || r->w != NULL;
     for (size_t i = 0; i < r->n; i++) {
         const uint64_t row = ev->rows_seen + 1;
         const double y = r->y[(ptrdiff_t)i * r->y_stride], p = r->yhat[(ptrdiff_t)i * r->yhat_stride];
@@ -767,7 +767,7 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
                               double *qv)
 {
     const slice *s = &ev->slices[si];
-    vn__rowset rows = {s->y, s->p, s->w, s->len, s->weighted, nq, qs, qv};
+    vn__rowset rows = {s->y, s->p, s->w, s->len, ev->weighted, nq, qs, qv};
     const bool store = ev->plan.needs & NEED_STORE;
     const bool small = ev->min_count && s->acc->n < ev->min_count;
     if (store && nq && s->len && !small) {
@@ -777,7 +777,7 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
         for (size_t i = 0; i < s->len; i++)
             ae[i] = fabs(s->p[i] - s->y[i]);
         vn_status st = VN_OK;
-        if (s->weighted) {
+        if (ev->weighted) {
             w = vn__malloc(s->len * sizeof *w);
             if (w) {
                 memcpy(w, s->w, s->len * sizeof *w);

@@ -117,7 +117,7 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan);
 typedef struct vn__rowset {
     const double *y, *p, *w;
     size_t n;
-    bool weighted;              /* some weight differs from 1 */
+    bool weighted;              /* weights were given (even if all are 1) */
     /* Quantiles of |e| requested by medae / abs_error_quantile, computed together. */
     size_t nq;
     const double *q, *qv;

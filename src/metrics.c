@@ -399,10 +399,12 @@ static vn_status undefined(vn_value *v, vn_reason r, char *msg, size_t len, cons
 
 /* The skill-score rule shared by r2, explained_variance and d2_*: constant y (zero
  * denominator) is undefined, or scikit-learn's force_finite under VN_R2_SKLEARN. */
-static vn_status skill(vn_value *v, double num, double den, const vn__opts *o, char *msg,
-                       size_t len)
+static vn_status skill(vn_value *v, double num, double den, bool constant, const vn__opts *o,
+                       char *msg, size_t len)
 {
-    if (den == 0.0 || isnan(den)) {
+    /* A constant y is detected exactly (min == max): the denominator of a deviance at
+     * the rounded mean is rounding noise then, not 0. */
+    if (constant || den == 0.0 || isnan(den)) {
         if (o->r2c == VN_R2_SKLEARN) {
             v->value = num == 0.0 ? 1.0 : 0.0;
             return VN_OK;
@@ -458,7 +460,7 @@ static vn_status d2_pinball(const vn__acc *a, const vn__rowset *r, double q, con
     }
     const double W = vn__ksum_get(&a->W);
     const double num = (q * vn__ksum_get(&a->NEG) + (1.0 - q) * vn__ksum_get(&a->POS)) / W;
-    return skill(v, num, vn__ksum_get(&den) / W, o, msg, len);
+    return skill(v, num, vn__ksum_get(&den) / W, a->ymin == a->ymax, o, msg, len);
 }
 
 static vn_status d2_tweedie(const vn__acc *a, const vn__rowset *r, double pw, const vn__opts *o,
@@ -482,7 +484,8 @@ static vn_status d2_tweedie(const vn__acc *a, const vn__rowset *r, double pw, co
         return undefined(v, VN_REASON_DOMAIN, msg, len,
                          "%llu rows are outside the domain of the Tweedie deviance with power %g",
                          (unsigned long long)bad, pw);
-    return skill(v, vn__ksum_get(&num) / W, vn__ksum_get(&den) / W, o, msg, len);
+    return skill(v, vn__ksum_get(&num) / W, vn__ksum_get(&den) / W, a->ymin == a->ymax, o, msg,
+                 len);
 }
 
 /* Pearson correlation of two arrays by the two-pass algorithm (for ranks). */
@@ -620,8 +623,8 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_EXPVAR:
         if (a->n < 2)
             return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
-        VN_TRY(skill(v, ms->kind == MK_EXPVAR ? a->See : vn__ksum_get(&a->E2),
-                     const_y ? 0.0 : a->Syy, o, msg, len));
+        VN_TRY(skill(v, ms->kind == MK_EXPVAR ? a->See : vn__ksum_get(&a->E2), a->Syy, const_y,
+                     o, msg, len));
         if (ms->kind == MK_ADJ_R2 && !isnan(v->value)) {
             if (n - q - 1.0 <= 0.0)
                 return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,

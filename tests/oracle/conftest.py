@@ -25,7 +25,9 @@ This file provides:
   * a per-metric counter of oracle cases, printed in the terminal summary as
     "oracle cases: <metric> N (numeric a, undefined b)";
   * `Checker`, which compares one CLI value with one oracle value or expected reason
-    and collects every mismatch with a reproducer (seed, data file, command line);
+    and collects every mismatch with a reproducer (seed, data file kept under the
+    session's tmp dir in failures/, command line); a failing test lists the first 4
+    mismatches per metric (ORACLE_SHOW=N in the environment lists N);
   * the random data generators shared by the test files.
 """
 import collections
@@ -34,7 +36,6 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +53,14 @@ CASES = collections.defaultdict(lambda: [0, 0])
 TALLIES = collections.Counter()
 
 
+ALIASES = {"bias": "mean_error"}
+
+
 def metric_id_of(key):
-    """Family name for the case summary: the spec up to the first ':'."""
-    return key.split(":", 1)[0]
+    """Family name for the case summary: the spec up to the first ':' (bias counts as
+    mean_error; the p50..p99_abs_error aliases are listed on their own)."""
+    mid = key.split(":", 1)[0]
+    return ALIASES.get(mid, mid)
 
 
 def record(key, undefined=False):

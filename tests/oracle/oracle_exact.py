@@ -295,7 +295,12 @@ def nrmse(y, p, w, norm):
             return Reason("zero_denominator")
         return Exact(dsqrt(mse / var))
     if norm == "iqr":
-        q3, q1 = type7_frac(y, 0.75), type7_frac(y, 0.25)
+        # the quantile convention: type 7 unweighted, the averaged inverted CDF when
+        # weights are given (even when all are 1)
+        if w is None:
+            q3, q1 = type7_frac(y, 0.75), type7_frac(y, 0.25)
+        else:
+            q3, q1 = weighted_quantile_aicdf(y, w, 0.75), weighted_quantile_aicdf(y, w, 0.25)
         iqr = q3 - q1
         if iqr == 0:
             return Reason("zero_denominator")
@@ -424,3 +429,27 @@ def r2_frac(y, p, w):
     res = sum(wi * (b - a) ** 2 for wi, a, b in zip(Wi, Yf, Pf))
     tot = sum(wi * (a - m) ** 2 for wi, a in zip(Wi, Yf))
     return (1 - res / tot if tot else None), res, tot
+
+
+def weighted_quantile_aicdf(x, w, q):
+    """The averaged-inverted-CDF weighted quantile (METRICS.md), exactly: with x sorted
+    and C_i the exact cumulative weight, the first x_i with C_i >= q·W, averaged with the
+    next value when C_i == q·W exactly. Weights are exact binary64 values (any, not only
+    integers): cumulative sums are exact integers at a common power-of-two scale."""
+    import bisect
+    order = np.argsort(x, kind="stable")
+    xs = np.asarray(x)[order]
+    K, (Wi,), _ = to_ints(np.asarray(w)[order])
+    C = []
+    acc = 0
+    for v in Wi:
+        acc += v
+        C.append(acc)
+    # the target q·W as binary64 computes it (numpy: n*q), so that a decimal q such as
+    # 0.1 with W = 60 is the tie C_i = 6 it is meant to be (Fraction(0.1)*60 is not 6)
+    T = Fraction(float(q) * float(Fraction(acc, 1 << K))) * (1 << K)
+    i = bisect.bisect_left(C, math.ceil(T))
+    i = min(i, len(C) - 1)
+    if C[i] == T and i + 1 < len(C):
+        return (Fraction(float(xs[i])) + Fraction(float(xs[i + 1]))) / 2
+    return Fraction(float(xs[i]))

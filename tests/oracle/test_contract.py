@@ -7,7 +7,6 @@ selects. Nothing here is compared with vernier's own earlier output except the
 determinism test, whose oracle is "byte-identical stdout for any --threads".
 """
 import json
-import math
 import re
 
 import numpy as np

@@ -17,8 +17,9 @@ rows).
 Where scikit-learn itself is not the reference:
   * weighted medae / abs_error_quantile: vernier uses the "averaged inverted CDF" weighted
     quantile (METRICS.md); sklearn 1.2 uses a lower weighted percentile. With integer
-    weights the oracle is np.quantile(np.repeat(|e|, w), q, method='averaged_inverted_cdf')
-    (datasets with non-integer weights do not request these metrics);
+    weights the oracle is np.quantile(np.repeat(|e|, w), q, method='averaged_inverted_cdf');
+    with non-integer weights the same definition evaluated with exact cumulative weights
+    (oracle_exact.weighted_quantile_aicdf);
   * msle/rmsle on -1 < y < 0 (sklearn refuses negatives, vernier's domain is y > -1): the
     same formula in numpy, mean((log1p(yhat) - log1p(y))^2);
   * undefined results (constant y, n < 2, out of domain, y = 0 for mape) are checked
@@ -37,11 +38,11 @@ import math
 import warnings
 
 import numpy as np
-import pytest
 import scipy.special
 import scipy.stats
 from sklearn import metrics as skm
 
+import oracle_exact as ox
 from conftest import KINDS, Checker, describe, gen_pair, gen_size, gen_weights
 
 warnings.filterwarnings("ignore")
@@ -98,11 +99,16 @@ N_CORE = 270
 
 
 def _awq(a, w, q):
-    """Weighted averaged-inverted-CDF quantile with integer weights, via repetition."""
+    """Quantile q of a: unweighted, numpy's linear (type 7); weighted, the averaged
+    inverted CDF — for integer weights np.quantile(np.repeat(a, w), q,
+    method='averaged_inverted_cdf'), for other weights the exact-rational
+    oracle_exact.weighted_quantile_aicdf (cumulative weights summed exactly)."""
     if w is None:
         return float(np.quantile(a, q))
-    return float(np.quantile(np.repeat(a, w.astype(np.int64)), q,
-                             method="averaged_inverted_cdf"))
+    if np.all(w == np.round(w)):
+        return float(np.quantile(np.repeat(a, w.astype(np.int64)), q,
+                                 method="averaged_inverted_cdf"))
+    return float(ox.weighted_quantile_aicdf(a, w, q))
 
 
 def _pinball_parts(y, p, w, alpha):
@@ -135,7 +141,7 @@ def test_core_point_metrics(vernier):
         k = int(rng.integers(1, 12))
         zero = ["nan", "skip", "eps"][i % 3]
         r2c = "sklearn" if i % 4 == 3 else "undefined"
-        quant = wmode in (None, "int", "01")
+        quant = True  # every weight mode: see _awq
         specs = ["mae", "mse", "rmse", "max_error", "r2", "explained_variance",
                  f"adjusted_r2:p={k}", f"pinball:q={qp}", "d2_absolute_error",
                  f"d2_pinball:q={qd}", "mape"]
@@ -358,7 +364,7 @@ def test_msle_rmsle(vernier):
 # =======================================================================================
 # group 3: deviances and d2_tweedie
 # =======================================================================================
-N_DEV = 240
+N_DEV = 330
 POWERS = [0, 1, 1.5, 2, 3, -1]
 
 
@@ -388,6 +394,9 @@ def _gen_dev(rng, n, i):
         y = rng.integers(1, 6, n).astype(float)
         p = rng.integers(1, 6, n).astype(float)
         dom = "pos"
+    if i % 12 in (10, 11):  # constant y (d2_tweedie undefined): a value whose mean need not
+        y[:] = float(np.round(rng.uniform(0.05, 200), 3))  # round-trip in binary64
+        dom += "-const"
     return y.astype(float), p.astype(float), dom
 
 

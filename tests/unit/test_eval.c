@@ -161,14 +161,14 @@ static void test_hand(void)
     CHECK(vn_eval_update(ev, &r) == VN_OK);
     vn_result *res;
     CHECK(vn_eval_finish(ev, &res) == VN_OK);
-    const double want[] = {1, 1.5, 2.5, 2, 3, 4, 1, 1};
-    for (size_t m = 0; m < 8; m++) {
+    const double want[] = {1, 1.5, 2.5, 2, 3, 4, 1};
+    CHECKF(vn_result_metric_count(res) == 7, "bias is mean_error: kept once");
+    for (size_t m = 0; m < 7 && m < vn_result_metric_count(res); m++) {
         vn_value v;
         vn_result_get(res, 0, m, &v);
         CHECKF(v.value == want[m], "%s = %.17g, want %g", vn_result_metric_key(res, m), v.value,
                want[m]);
     }
-    CHECK(strcmp(vn_result_metric_key(res, 7), "bias") == 0);
     CHECK(vn_result_input(res)->rows_zero_weight == 1);
     vn_result_free(res);
     vn_eval_free(ev);
