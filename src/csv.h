@@ -8,13 +8,17 @@
  *  - inside quotes every byte is data, kept verbatim (CRLF stays CRLF); "" is one quote;
  *  - a quote inside an unquoted field, or text after a closing quote, is an error;
  *  - a quote left open at end of input is an error reported at the line it opened;
- *  - fully blank lines are skipped (they are never a record);
+ *  - fully blank lines are skipped (they are never a record); a line of spaces is data;
  *  - a UTF-8 BOM at the start is removed; a UTF-16/UTF-32 BOM is an error
  *    ("unsupported encoding UTF-16LE");
  *  - a NUL byte anywhere is an error; a field longer than max_field bytes is an error;
  *  - every record must have as many fields as the header (or the first record).
  * Errors are one line: "FILE:LINE:COL: message", LINE 1-based, COL the 1-based byte
- * column within the line.
+ * column within the line (a UTF-8 BOM is not counted). For text after a closing quote
+ * COL is the closing quote's (as Go's encoding/csv reports it); a field-count error is
+ * at the record's first byte. Errors about the whole input have no position:
+ * "FILE: cannot open: ...", "FILE: empty input (no header)", "FILE: unexpected end of
+ * gzip stream (truncated file?)".
  */
 #ifndef VN_CSV_H
 #define VN_CSV_H
@@ -33,10 +37,12 @@ typedef struct vn__csv_opts {
 } vn__csv_opts;
 
 /* Opens path ("-" = stdin) and reads the header (or peeks the first record when
- * header == 0, to learn the field count). On error *out is NULL and the message
- * (with file and position) is in errbuf. An empty input (0 bytes, or nothing but line
- * breaks) is VN_ERR_DATA "empty input (no header)". Returns VN_ERR_IO if the file cannot
- * be opened or read, VN_ERR_DATA for malformed input, VN_ERR_NOMEM. */
+ * header == 0, to learn the field count); opts NULL means {',', 1, 0}. On error *out is
+ * NULL and the message (with file and position) is in errbuf. An empty input (0 bytes,
+ * or nothing but line breaks) is VN_ERR_DATA "empty input (no header)". Returns
+ * VN_ERR_IO if the file cannot be opened or read (a truncated or corrupt gzip stream
+ * included), VN_ERR_DATA for malformed input, VN_ERR_USAGE for a delimiter that is a
+ * quote, CR, LF or NUL, VN_ERR_NOMEM. */
 vn_status vn__csv_open(const char *path, const vn__csv_opts *opts, vn__csv **out,
                        char *errbuf, size_t errlen);
 void vn__csv_free(vn__csv *r);
@@ -50,8 +56,9 @@ size_t vn__csv_ncols(const vn__csv *r);
 const char *vn__csv_colname(const vn__csv *r, size_t i);
 
 /* Reads the next data record. *got = 1 with a record, 0 at the end of input. Errors
- * (VN_ERR_DATA, VN_ERR_IO, VN_ERR_NOMEM) leave their message in vn__csv_errmsg. A
- * truncated gzip stream is VN_ERR_IO "unexpected end of gzip stream". */
+ * (VN_ERR_DATA, VN_ERR_IO, VN_ERR_NOMEM) leave their message in vn__csv_errmsg and are
+ * sticky: later calls return the same status. A truncated gzip stream is VN_ERR_IO
+ * "unexpected end of gzip stream". */
 vn_status vn__csv_next(vn__csv *r, int *got);
 
 /* Fields of the current record: bytes (NUL-terminated in the reader's buffer, valid

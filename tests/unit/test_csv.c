@@ -671,6 +671,45 @@ static void test_small_generated(void)
     unlink(path);
     sb_free(&got);
 
+    /* A small max_field, in unquoted and quoted fields. */
+    tmp_write_str(path, "ab,c\nabc,\"d\"\"\"\nabcd,e\n");
+    const vn__csv_opts three = {',', 1, 3};
+    dump_opts(path, &three, &got);
+    CHECKF(strcmp(got.s, "ab|c\nabc|d\"\nERR 2 @:3:1: field longer than 3 bytes\n") == 0, "%s",
+           got.s);
+    unlink(path);
+    tmp_write_str(path, "ab,c\n\"a\"\"bc\",d\n");
+    dump_opts(path, &three, &got);
+    CHECKF(strcmp(got.s, "ab|c\nERR 2 @:2:1: field longer than 3 bytes\n") == 0, "%s", got.s);
+    unlink(path);
+    sb_free(&got);
+
+    /* Wide records: 5000 fields. */
+    {
+        sbuf w = {0};
+        for (int rec = 0; rec < 3; rec++)
+            for (int i = 0; i < 5000; i++) {
+                char cell[32];
+                snprintf(cell, sizeof cell, "%s%d_%d%s", rec == 2 ? "\"" : "", rec, i,
+                         i == 4999 ? (rec == 2 ? "\"\n" : "\n") : (rec == 2 ? "\"," : ","));
+                sb_str(&w, cell);
+            }
+        tmp_write(path, w.s, w.n);
+        sb_free(&w);
+        CHECK(vn__csv_open(path, NULL, &r, err, sizeof err) == VN_OK);
+        if (r) {
+            int g;
+            CHECK(vn__csv_ncols(r) == 5000 && strcmp(vn__csv_colname(r, 4999), "0_4999") == 0);
+            CHECK(vn__csv_next(r, &g) == VN_OK && g &&
+                  strcmp(vn__csv_field(r, 4999, NULL), "1_4999") == 0);
+            CHECK(vn__csv_next(r, &g) == VN_OK && g &&
+                  strcmp(vn__csv_field(r, 4998, NULL), "2_4998") == 0);
+            CHECK(vn__csv_next(r, &g) == VN_OK && !g && vn__csv_records(r) == 2);
+            vn__csv_free(r);
+        }
+        unlink(path);
+    }
+
     /* Bad options and files. */
     r = (vn__csv *)1;
     const vn__csv_opts quote = {'"', 1, 0};
@@ -914,6 +953,7 @@ static void test_block_boundaries(void)
         }
         /* The same file cut inside the first quoted field: unterminated, at its line. */
         const size_t cut = b.n - sizeof tail + 1 - tl + 5;
+        unlink(path);
         tmp_write(path, b.s, cut);
         CHECK(vn__csv_open(path, NULL, &r, err, sizeof err) == VN_OK);
         if (r) {

@@ -489,8 +489,41 @@ static long random_digit_strings(int n)
     return bad;
 }
 
+/* 15 to 19 significant digits with exponents that keep the value near 1e-27 .. 1e46:
+ * the parser's long-double path, including exact midpoints between doubles (every odd
+ * integer in [2^53, 2^54) is one) and values one unit away from them. */
+static long random_long_significands(int n)
+{
+    long bad = 0;
+    char s[96];
+    for (int i = 0; i < n; i++) {
+        const uint64_t r = rnd();
+        if (i % 3 == 0) {
+            /* m = 2^53 + odd, or a neighbour of it, scaled by a power of ten */
+            const uint64_t m = (1ull << 53) + (rnd_below(1ull << 52) * 2 + 1) + (r % 3) - 1;
+            snprintf(s, sizeof s, "%llue%d", (unsigned long long)m, (int)(r >> 8) % 11 - 5);
+        } else {
+            const int nd = 15 + (int)rnd_below(5);
+            const int dot = (int)rnd_below((uint64_t)nd + 1);
+            char *w = s;
+            for (int j = 0; j < nd; j++) {
+                if (j == dot)
+                    *w++ = '.';
+                *w++ = (char)((j == 0 ? '1' : '0') + rnd_below(j == 0 ? 9 : 10));
+            }
+            if (dot == nd)
+                *w++ = '.';
+            sprintf(w, "e%d", (int)rnd_below(45) - 27 + (nd - dot));
+        }
+        bad += !agree_with_strtod(s, "long significand");
+    }
+    return bad;
+}
+
 static void test_random(void)
 {
+    const long b0 = random_long_significands(300000);
+    CHECKF(b0 == 0, "%ld long significands disagree", b0);
     const long b1 = random_doubles(400000);
     CHECKF(b1 == 0, "%ld printed doubles disagree", b1);
     const long b2 = random_digit_strings(800000);
