@@ -27,7 +27,6 @@ prints a summary and exits 1 on any disagreement or failed run.
 import argparse
 import datetime
 import json
-import math
 import os
 import platform
 import shlex

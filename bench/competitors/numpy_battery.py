@@ -11,7 +11,6 @@ bench/run.py reports the battery time (and the whole process's wall time and pea
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -19,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
-from battery import by_slices, groups_by_codes, to_json_value  # noqa: E402
+from battery import by_slices, emit, groups_by_codes  # noqa: E402
 
 
 def cache_path(path):
@@ -59,12 +58,7 @@ def main(argv=None):
     slices = by_slices(y, yhat, groups, sklearn=False)
     t2 = time.perf_counter()
 
-    for s in slices:
-        s["metrics"] = {k: to_json_value(v) for k, v in s["metrics"].items()}
-    json.dump({"tool": "numpy", "rows": int(len(y)), "by": args.by,
-               "seconds": {"load": t1 - t0, "battery": t2 - t1}, "slices": slices},
-              sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    emit("numpy", len(y), args.by, {"load": t1 - t0, "battery": t2 - t1}, slices)
     return 0
 
 

@@ -11,7 +11,6 @@ and computing. bench/run.py times the whole process and compares the values with
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -19,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas as pd  # noqa: E402
 
-from battery import battery, to_json_value  # noqa: E402
+from battery import battery, emit  # noqa: E402
 
 
 def main(argv=None):
@@ -40,12 +39,7 @@ def main(argv=None):
                            "metrics": battery(g[args.y].to_numpy(), g[args.p].to_numpy())})
     t2 = time.perf_counter()
 
-    for s in slices:
-        s["metrics"] = {k: to_json_value(v) for k, v in s["metrics"].items()}
-    json.dump({"tool": "pandas+sklearn", "rows": int(len(df)), "by": args.by,
-               "seconds": {"read": t1 - t0, "battery": t2 - t1}, "slices": slices},
-              sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    emit("pandas+sklearn", len(df), args.by, {"read": t1 - t0, "battery": t2 - t1}, slices)
     return 0
 
 
