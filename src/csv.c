@@ -151,14 +151,14 @@ static int gz_read(vn__csv *r, unsigned char *dst, unsigned len)
     if (n == 0 && errnum == Z_OK)
         return 0;
     if (errnum == Z_BUF_ERROR)
-        fail(r, VN_ERR_IO, "%s: unexpected end of gzip stream (truncated file?)", r->name);
+        fail(r, VN_ERR_DATA, "%s: unexpected end of gzip stream (truncated file?)", r->name);
     else if (errnum == Z_ERRNO)
         fail(r, VN_ERR_IO, "%s: read error: %s", r->name,
              strerror(saved_errno ? saved_errno : EIO));
     else if (errnum == Z_MEM_ERROR)
         fail_nomem(r);
     else
-        fail(r, VN_ERR_IO, "%s: corrupt gzip stream: %s", r->name, msg ? msg : "unknown error");
+        fail(r, VN_ERR_DATA, "%s: corrupt gzip stream: %s", r->name, msg ? msg : "unknown error");
     return -1;
 }
 
@@ -468,7 +468,7 @@ static vn_status start(vn__csv *r, const char *path, int is_stdin)
     /* zlib reads a file that does not start with the gzip magic as plain data, so a
      * gzip file cut after its first byte would pass for a one-byte CSV. */
     if (r->end == 1 && r->buf[0] == 0x1f && gzdirect(r->gz))
-        return fail(r, VN_ERR_IO, "%s: unexpected end of gzip stream (truncated file?)",
+        return fail(r, VN_ERR_DATA, "%s: unexpected end of gzip stream (truncated file?)",
                     r->name);
     const char *enc = bom_encoding(r->buf, r->end);
     if (enc)

@@ -40,8 +40,8 @@ typedef struct vn__csv_opts {
  * header == 0, to learn the field count); opts NULL means {',', 1, 0}. On error *out is
  * NULL and the message (with file and position) is in errbuf. An empty input (0 bytes,
  * or nothing but line breaks) is VN_ERR_DATA "empty input (no header)". Returns
- * VN_ERR_IO if the file cannot be opened or read (a truncated or corrupt gzip stream
- * included), VN_ERR_DATA for malformed input, VN_ERR_USAGE for a delimiter that is a
+ * VN_ERR_IO if the file cannot be opened or read, VN_ERR_DATA for malformed input (a
+ * truncated or corrupt gzip stream included: the bytes are bad, not the device), VN_ERR_USAGE for a delimiter that is a
  * quote, CR, LF or NUL, VN_ERR_NOMEM. */
 vn_status vn__csv_open(const char *path, const vn__csv_opts *opts, vn__csv **out,
                        char *errbuf, size_t errlen);
@@ -57,7 +57,7 @@ const char *vn__csv_colname(const vn__csv *r, size_t i);
 
 /* Reads the next data record. *got = 1 with a record, 0 at the end of input. Errors
  * (VN_ERR_DATA, VN_ERR_IO, VN_ERR_NOMEM) leave their message in vn__csv_errmsg and are
- * sticky: later calls return the same status. A truncated gzip stream is VN_ERR_IO
+ * sticky: later calls return the same status. A truncated gzip stream is VN_ERR_DATA
  * "unexpected end of gzip stream". */
 vn_status vn__csv_next(vn__csv *r, int *got);
 
