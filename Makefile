@@ -20,10 +20,10 @@ WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpo
 ifeq ($(CI),true)
 WARN     += -Werror
 endif
-PKGS      = zlib
+PKGS      = zlib sqlite3
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -ffp-contract=off -fPIC $(WARN) -Iinclude -Isrc \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz) -lm -lpthread
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lsqlite3) -lm -lpthread
 
 LIB_SRC   = $(wildcard src/*.c)
 CLI_SRC   = $(wildcard cli/*.c)
@@ -32,7 +32,7 @@ LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test test-unit test-cli test-oracle asan ubsan bench bench-smoke clean
+.PHONY: all deps demo test test-unit test-cli test-oracle test-store asan ubsan bench bench-smoke clean
 
 all: $(BUILD)/libvernier.a $(BUILD)/libvernier.so $(BUILD)/vernier
 
@@ -62,7 +62,7 @@ demo: deps all
 	$(BUILD)/vernier eval examples/demand.csv -y demand -p forecast --by store
 
 test: deps all $(UNIT_BIN)
-	@$(MAKE) --no-print-directory test-unit test-cli test-oracle bench-smoke
+	@$(MAKE) --no-print-directory test-unit test-cli test-oracle test-store bench-smoke
 
 test-unit: $(UNIT_BIN)
 	@sh tests/run_unit.sh $(UNIT_BIN)
@@ -72,6 +72,9 @@ test-cli: $(BUILD)/vernier
 
 test-oracle: $(BUILD)/vernier
 	VERNIER=$(abspath $(BUILD)/vernier) $(PYTHON) -m pytest -q -p no:cacheprovider tests/oracle
+
+test-store: $(BUILD)/vernier
+	VERNIER=$(abspath $(BUILD)/vernier) $(PYTHON) -m pytest -q -p no:cacheprovider tests/store
 
 asan:
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \

@@ -40,7 +40,17 @@ int cli_output_open(cli_output *o, const char *path);  /* 0 or an exit code */
 int cli_output_commit(cli_output *o);                  /* 0 or an exit code */
 void cli_output_abort(cli_output *o);                  /* removes the temporary file */
 
+/* The commit (40 hex digits) checked out in the working directory's git repository;
+ * 0, or -1 when there is none. Reads .git directly (git.c). */
+int cli_git_commit(char out[41]);
+
+/* Records a result in the run store (--log): argv as the command line, tags "k=v".
+ * Prints "vernier: logged run ID to PATH" on stderr. 0 or an exit code. */
+int cli_log_run(const char *store, const vn_result *res, const char *command, int argc,
+                char **argv, const char *name, char **tags, size_t ntags, const char *spec);
+
 int cmd_eval(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 
 #endif

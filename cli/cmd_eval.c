@@ -52,6 +52,13 @@ static const char help[] =
     "  -o, --output FILE       write there instead of standard output; the file appears\n"
     "                          whole or not at all\n"
     "\n"
+    "run history:\n"
+    "      --log[=STORE]       record the run (values, command, input hash, git commit)\n"
+    "                          in the run store: STORE, else $VERNIER_STORE, else\n"
+    "                          .vernier/runs.db; see 'vernier runs'\n"
+    "      --tag KEY=VALUE     tag the logged run (repeatable)\n"
+    "      --name NAME         name the logged run\n"
+    "\n"
     "Undefined metrics are n/a (JSON null) with a reason: no_rows, constant_y,\n"
     "zero_actual, zero_denominator, domain, too_few_rows, constant_input, min_count,\n"
     "overflow. Notes under the table say what the numbers hide (zero actuals in MAPE,\n"
@@ -62,9 +69,11 @@ static const char help[] =
     "  vernier eval preds.csv -y y -p yhat -m mae,rmse,r2,p99_abs_error --by region\n"
     "  vernier eval preds.tsv.gz -y 2 -p 3 --no-header --format json -o metrics.json\n"
     "  zcat preds.csv.gz | vernier eval - -y y -p yhat -w weight --zero skip\n"
+    "  vernier eval preds.csv -y y -p yhat --log --tag model=gbm-v2 --name nightly\n"
     "\n"
     "Exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, ...),\n"
-    "4 I/O error (cannot read input or write output), 5 internal error\n";
+    "4 I/O error (cannot read input, write output, or write the run store),\n"
+    "5 internal error\n";
 
 /* Splits a comma-separated list in place, appending to *list (grown with realloc). */
 static int split_into(char *s, char ***list, size_t *n)
@@ -95,12 +104,17 @@ typedef struct eval_args {
     vn_format fmt;
     char **by;
     size_t nby;
+    int log;
+    const char *store, *name;
+    char **tags;
+    size_t ntags;
 } eval_args;
 
 /* Parses the command line; returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    enum { O_BY = 256, O_MIN, O_ZERO, O_R2C, O_NOHDR, O_MISSING, O_THREADS, O_MAXF };
+    enum { O_BY = 256, O_MIN, O_ZERO, O_R2C, O_NOHDR, O_MISSING, O_THREADS, O_MAXF, O_LOG, O_TAG,
+           O_NAME };
     static const struct option opts[] = {
         {"actual", required_argument, 0, 'y'},    {"pred", required_argument, 0, 'p'},
         {"weight", required_argument, 0, 'w'},    {"metrics", required_argument, 0, 'm'},
@@ -110,6 +124,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
         {"no-header", no_argument, 0, O_NOHDR},   {"missing", required_argument, 0, O_MISSING},
         {"threads", required_argument, 0, O_THREADS}, {"max-field", required_argument, 0, O_MAXF},
         {"format", required_argument, 0, 'f'},    {"output", required_argument, 0, 'o'},
+        {"log", optional_argument, 0, O_LOG},     {"tag", required_argument, 0, O_TAG},
+        {"name", required_argument, 0, O_NAME},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *hint = "run 'vernier eval --help' for the options";
     unsigned long long u;
@@ -129,6 +145,19 @@ static int parse_args(int argc, char **argv, eval_args *a)
             if (split_into(optarg, &a->by, &a->nby) != 0)
                 return cli_error(EXIT_INTERNAL, NULL, "out of memory");
             break;
+        case O_LOG:
+            a->log = 1;
+            a->store = optarg;
+            break;
+        case O_TAG: {
+            char **t = realloc(a->tags, (a->ntags + 1) * sizeof *t);
+            if (!t)
+                return cli_error(EXIT_INTERNAL, NULL, "out of memory");
+            a->tags = t;
+            t[a->ntags++] = optarg;
+            break;
+        }
+        case O_NAME: a->name = optarg; break;
         case O_MIN:
             if (parse_u64(optarg, &u) != 0)
                 return cli_error(EXIT_USAGE, hint, "--min-count needs a whole number, not \"%s\"", optarg);
@@ -195,13 +224,16 @@ static int parse_args(int argc, char **argv, eval_args *a)
     a->file = argv[optind];
     if (!a->cc.y || !a->cc.yhat)
         return cli_error(EXIT_USAGE, hint, "name the actual and prediction columns with -y COL -p COL");
+    if ((a->ntags || a->name) && !a->log)
+        return cli_error(EXIT_USAGE, hint, "--tag and --name describe a logged run: add --log");
+    a->cc.hash = a->log;
     a->ec.by_count = a->nby;
     a->ec.by_names = (const char *const *)a->by;
     a->cc.by = (const char *const *)a->by;
     return -1;
 }
 
-static int run(eval_args *a)
+static int run(eval_args *a, int argc, char **argv)
 {
     char err[512];
     vn_eval *ev = NULL;
@@ -228,6 +260,9 @@ static int run(eval_args *a)
             rc = cli_output_commit(&out);
         }
     }
+    if (rc == 0 && a->log)
+        rc = cli_log_run(a->store, res, "eval", argc, argv, a->name, a->tags, a->ntags,
+                         a->ec.metrics ? a->ec.metrics : vn_default_metrics());
     vn_result_free(res);
     return rc;
 }
@@ -241,7 +276,8 @@ int cmd_eval(int argc, char **argv)
     a.fmt = VN_FORMAT_TABLE;
     int rc = parse_args(argc, argv, &a);
     if (rc < 0)
-        rc = run(&a);
+        rc = run(&a, argc, argv);
     free(a.by);
+    free(a.tags);
     return rc;
 }

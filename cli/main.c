@@ -19,6 +19,7 @@ static const char usage[] =
     "commands:\n"
     "  eval      compute the metric battery for actuals and predictions in a CSV/TSV file\n"
     "  metrics   list the metric catalog with definitions, direction and unit\n"
+    "  runs      the run store: list, show, diff, tag, rm and export logged runs\n"
     "\n"
     "Run 'vernier <command> --help' for a command's options and examples.\n"
     "\n"
@@ -166,6 +167,8 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "metrics") == 0)
         return cmd_metrics(argc - 1, argv + 1);
+    if (strcmp(cmd, "runs") == 0)
+        return cmd_runs(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         if (argc > 2 && strcmp(cmd, "help") == 0) {
             char *sub[] = {argv[2], "--help", NULL};
@@ -173,6 +176,8 @@ int main(int argc, char **argv)
                 return cmd_eval(2, sub);
             if (strcmp(argv[2], "metrics") == 0)
                 return cmd_metrics(2, sub);
+            if (strcmp(argv[2], "runs") == 0)
+                return cmd_runs(2, sub);
         }
         fputs(usage, stdout);
         return EXIT_OK;

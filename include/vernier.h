@@ -195,6 +195,8 @@ typedef struct vn_csv_config {
     const char *weight;     /* weight column or NULL */
     const char *const *by;  /* by_count slice columns (vn_eval_config.by_count) or NULL */
     size_t max_field;       /* longest field accepted in bytes; 0 = 1 MiB */
+    int hash;               /* 1: compute a content hash of the (decompressed) input
+                               bytes, reported in vn_input_info.data_hash */
 } vn_csv_config;
 
 void vn_csv_config_init(vn_csv_config *cfg);
@@ -269,6 +271,8 @@ typedef struct vn_input_info {
     uint64_t rows_read;       /* data records read */
     uint64_t rows_missing;    /* dropped under VN_MISSING_SKIP */
     uint64_t rows_zero_weight;/* rows with w == 0 */
+    const char *data_hash;    /* 16 hex digits of a 64-bit content hash of the input bytes
+                                 (vn_csv_config.hash), "" when not computed */
 } vn_input_info;
 const vn_input_info *vn_result_input(const vn_result *res);
 
@@ -287,6 +291,105 @@ vn_status vn_format_parse(const char *name, vn_format *out);
 
 /* Writes the result to an open stream; VN_ERR_IO when the stream reports an error. */
 vn_status vn_result_write(const vn_result *res, vn_format fmt, FILE *fp);
+
+/* ---------------------------------------------------------------------------------
+ * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has
+ * the schema, queryable with plain SQL). Writes are one transaction per run, so a
+ * killed process leaves the whole run or none; the file is opened in WAL mode with a
+ * 10 s busy timeout, so several processes may log at once. Store errors are VN_ERR_IO
+ * (CLI exit code 4) unless said otherwise; messages start with the store's path.
+ * A vn_store handle belongs to one thread at a time; lists read from it (vn_runs,
+ * vn_run_values) own their strings and stay valid after vn_store_close. SQLite's own
+ * memory does not go through the allocation hook.
+ * ------------------------------------------------------------------------------- */
+#define VN_STORE_SCHEMA 1  /* PRAGMA user_version of the stores this version writes */
+#define VN_RUN_ID_LEN 16   /* run ids are 16 lowercase hex digits */
+
+typedef struct vn_store vn_store;
+
+/* Opens the store at path, creating it (and one missing parent directory) when missing;
+ * path NULL or "" means $VERNIER_STORE, else ".vernier/runs.db". Migrates an older
+ * schema forward; refuses a newer one ("store schema 2 is newer than this vernier
+ * supports (1): upgrade vernier"), a file that is not a SQLite database, or a SQLite
+ * database that is not a vernier store; a refused file is not modified. On error *out
+ * is NULL and the message is in errbuf. */
+vn_status vn_store_open(const char *path, vn_store **out, char *errbuf, size_t errlen);
+void vn_store_close(vn_store *st);
+const char *vn_store_errmsg(const vn_store *st);
+const char *vn_store_path(const vn_store *st);
+
+/* What vn_store_log records beside the result. Every pointer may be NULL. */
+typedef struct vn_run_meta {
+    const char *name;       /* a name for the run */
+    const char *command;    /* "eval", "compare", "check" ("eval" when NULL) */
+    const char *argv;       /* the command line as a JSON array of strings */
+    const char *spec;       /* the metric list or the spec text */
+    const char *git_commit; /* the commit of the working directory */
+    size_t ntags;
+    const char *const *tag_keys, *const *tag_values;
+} vn_run_meta;
+
+/* Records res (all slices, all metrics, values, reasons, input accounting and
+ * data_hash) as one run in one transaction; on any error nothing is recorded. id (may
+ * be NULL) receives the new run id, or "" on error. A repeated tag key keeps its last
+ * value; an empty tag key or one containing '=' is VN_ERR_USAGE. */
+vn_status vn_store_log(vn_store *st, const vn_result *res, const vn_run_meta *meta,
+                       char id[VN_RUN_ID_LEN + 1]);
+
+/* A run read back from a store. Strings are "" when absent, never NULL. */
+typedef struct vn_run {
+    const char *id;
+    const char *created_at; /* ISO 8601 UTC with milliseconds: 2026-11-28T14:03:07.123Z */
+    const char *name, *command, *argv, *spec;
+    const char *source, *y, *yhat, *weight, *data_hash;
+    const char *version, *git_commit;
+    uint64_t rows_read, rows_used, rows_missing, rows_zero_weight;
+    size_t ntags;
+    const char *const *tag_keys, *const *tag_values; /* sorted by key */
+} vn_run;
+
+/* One stored value: a metric on a slice. The slice label joins "column=value" with ','
+ * as the outputs print it, so it is ambiguous when values contain ',' or '='; the store
+ * keeps the by-column values separately too (docs/store.md, run_slice_keys). */
+typedef struct vn_run_value {
+    const char *slice;   /* "overall", "region=north,tier=a" */
+    const char *metric;  /* the metric key, "huber:delta=2" */
+    const char *metric_id;
+    double value;        /* NaN when undefined */
+    double lo, hi;       /* the confidence interval; NaN when none was computed */
+    const char *reason, *message; /* "" when none */
+    uint64_t rows;       /* rows of the slice */
+} vn_run_value;
+
+typedef struct vn_runs vn_runs;             /* a list of runs; owns its strings */
+typedef struct vn_run_values vn_run_values; /* the values of one run, in stored order */
+
+/* Runs matching a selector, newest first (at most limit; 0 = all). Selectors: NULL or
+ * "" (every run), "latest", "latest~N" (the N-th before the latest), an id or an id
+ * prefix of at least 4 hex digits, "tag:KEY" or "tag:KEY=VALUE", "name:NAME".
+ * VN_ERR_USAGE for a malformed selector. An empty list is not an error. */
+vn_status vn_store_find(vn_store *st, const char *selector, size_t limit, vn_runs **out);
+/* Exactly one run: the newest match; VN_ERR_USAGE when the selector matches none ("no
+ * run matches \"tag:prod\"") or, for an id prefix, several. */
+vn_status vn_store_get(vn_store *st, const char *selector, vn_runs **out);
+size_t vn_runs_count(const vn_runs *runs);
+const vn_run *vn_runs_at(const vn_runs *runs, size_t i);
+void vn_runs_free(vn_runs *runs);
+
+/* The values of the run with this full id (vn_run.id), slice by slice in result order,
+ * metrics in requested order. VN_ERR_USAGE when there is no such run. */
+vn_status vn_store_values(vn_store *st, const char *run_id, vn_run_values **out);
+size_t vn_run_values_count(const vn_run_values *v);
+const vn_run_value *vn_run_values_at(const vn_run_values *v, size_t i);
+void vn_run_values_free(vn_run_values *v);
+
+/* Sets tag key of the run with this full id to value (value NULL removes the tag).
+ * VN_ERR_USAGE when there is no such run, or for a key that is empty or contains '='
+ * (tag:KEY=VALUE could not select it). */
+vn_status vn_store_tag(vn_store *st, const char *run_id, const char *key, const char *value);
+/* Deletes the run with this full id and everything recorded with it. VN_ERR_USAGE when
+ * there is no such run. */
+vn_status vn_store_delete(vn_store *st, const char *run_id);
 
 #ifdef __cplusplus
 }

@@ -73,18 +73,39 @@ static double log_cosh(double e)
     return ae + log1p(exp(-2.0 * ae)) - M_LN2;
 }
 
-/* Σw(x−m)² minus the two-pass correction, for a block whose weighted mean is m. */
-static double centred_ss(const double *x, const double *w, size_t n, double m, double W)
+/* ---- lanes: four interleaved compensated sums ----
+ * Row i of a block goes to lane i mod 4, so four independent dependency chains keep
+ * the pipeline full (one TwoSum has a latency of several additions). The lanes are
+ * folded into the state in lane order at the end of the block: the result depends
+ * only on the block's rows, as before. */
+#define LANES 4
+
+typedef struct lanes {
+    double s[LANES], c[LANES];
+} lanes;
+
+static inline void lane_add(lanes *l, size_t j, double x)
 {
-    vn__ksum ss = {0, 0}, c = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        const double d = x[i] - m;
-        vn__ksum_add(&ss, w[i] * d * d);
-        vn__ksum_add(&c, w[i] * d);
+    const double t = l->s[j] + x;
+    const double bp = t - l->s[j];
+    l->c[j] += (l->s[j] - (t - bp)) + (x - bp);
+    l->s[j] = t;
+}
+
+/* k += the lanes (k may already hold a partial sum). */
+static void lanes_into(const lanes *l, vn__ksum *k)
+{
+    for (size_t j = 0; j < LANES; j++) {
+        vn__ksum_add(k, l->s[j]);
+        k->c += l->c[j];
     }
-    const double cc = vn__ksum_get(&c);
-    const double r = vn__ksum_get(&ss) - cc * cc / W;
-    return r > 0.0 ? r : 0.0;
+}
+
+static double lanes_get(const lanes *l)
+{
+    vn__ksum k = {0, 0};
+    lanes_into(l, &k);
+    return vn__ksum_get(&k);
 }
 
 void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
@@ -92,113 +113,171 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
 {
     const unsigned need = plan->needs;
     a->n += n;
+    lanes W = {0}, E = {0}, POS = {0}, NEG = {0}, E2 = {0}, WY = {0}, WP = {0};
+    double ymin = a->ymin, ymax = a->ymax, pmin = a->pmin, pmax = a->pmax;
+    double emin = a->emin, emax = a->emax;
+    const bool mom = need & NEED_MOM;
+    /* Groups of LANES rows, lane j taking row i + j: the inner loops are the same
+     * operation on LANES neighbours, which the compiler turns into vector code. */
+    size_t g = 0;
+    for (; g + LANES <= n; g += LANES) {
+        for (size_t j = 0; j < LANES; j++) {
+            const double e = p[g + j] - y[g + j], we = w[g + j] * e;
+            lane_add(&W, j, w[g + j]);
+            lane_add(&E, j, we);
+            lane_add(&POS, j, e > 0.0 ? we : 0.0);
+            lane_add(&NEG, j, e < 0.0 ? -we : 0.0);
+            lane_add(&E2, j, we * e);
+        }
+        if (mom)
+            for (size_t j = 0; j < LANES; j++) {
+                lane_add(&WY, j, w[g + j] * y[g + j]);
+                lane_add(&WP, j, w[g + j] * p[g + j]);
+            }
+    }
+    for (size_t j = 0; g < n; g++, j++) {
+        const double e = p[g] - y[g], we = w[g] * e;
+        lane_add(&W, j, w[g]);
+        lane_add(&E, j, we);
+        lane_add(&POS, j, e > 0.0 ? we : 0.0);
+        lane_add(&NEG, j, e < 0.0 ? -we : 0.0);
+        lane_add(&E2, j, we * e);
+        if (mom) {
+            lane_add(&WY, j, w[g] * y[g]);
+            lane_add(&WP, j, w[g] * p[g]);
+        }
+    }
+    /* comparisons, not fmin/fmax: inputs are finite, and libm calls are not inlined */
     for (size_t i = 0; i < n; i++) {
-        const double e = p[i] - y[i], we = w[i] * e;
-        vn__ksum_add(&a->W, w[i]);
-        vn__ksum_add(&a->E, we);
-        if (e >= 0.0)
-            vn__ksum_add(&a->POS, we);
-        else
-            vn__ksum_add(&a->NEG, -we);
-        vn__ksum_add(&a->E2, we * e);
-        a->ymin = fmin(a->ymin, y[i]);
-        a->ymax = fmax(a->ymax, y[i]);
-        a->pmin = fmin(a->pmin, p[i]);
-        a->pmax = fmax(a->pmax, p[i]);
-        a->emin = fmin(a->emin, e);
-        a->emax = fmax(a->emax, e);
+        const double e = p[i] - y[i];
+        ymin = y[i] < ymin ? y[i] : ymin;
+        ymax = y[i] > ymax ? y[i] : ymax;
+        pmin = p[i] < pmin ? p[i] : pmin;
+        pmax = p[i] > pmax ? p[i] : pmax;
+        emin = e < emin ? e : emin;
+        emax = e > emax ? e : emax;
     }
-    if (need & NEED_MOM) {
-        const double W = vn__ksum_get(&a->W);
-        vn__ksum syp = {0, 0}, cy = {0, 0}, cp = {0, 0};
-        for (size_t i = 0; i < n; i++) {
-            vn__ksum_add(&a->WY, w[i] * y[i]);
-            vn__ksum_add(&a->WP, w[i] * p[i]);
+    a->ymin = ymin, a->ymax = ymax, a->pmin = pmin, a->pmax = pmax, a->emin = emin, a->emax = emax;
+    lanes_into(&W, &a->W);
+    lanes_into(&E, &a->E);
+    lanes_into(&POS, &a->POS);
+    lanes_into(&NEG, &a->NEG);
+    lanes_into(&E2, &a->E2);
+    if (mom) {
+        /* The corrected two-pass algorithm: deviations from the block means, minus the
+         * squared sum of deviations over W (which removes the means' rounding). */
+        lanes_into(&WY, &a->WY);
+        lanes_into(&WP, &a->WP);
+        const double Wt = vn__ksum_get(&a->W);
+        const double my = vn__ksum_get(&a->WY) / Wt, mp = vn__ksum_get(&a->WP) / Wt;
+        const double me = vn__ksum_get(&a->E) / Wt;
+        lanes syy = {0}, spp = {0}, syp = {0}, see = {0};
+        lanes cy = {0}, cp = {0}, ce = {0};
+        for (size_t at = 0; at < n; at += LANES) {
+            const size_t m = n - at < LANES ? n - at : LANES;
+            for (size_t j = 0; j < m; j++) {
+                const size_t r = at + j;
+                const double dy = y[r] - my, dp = p[r] - mp, de = (p[r] - y[r]) - me;
+                const double wdy = w[r] * dy, wdp = w[r] * dp, wde = w[r] * de;
+                lane_add(&syy, j, wdy * dy);
+                lane_add(&spp, j, wdp * dp);
+                lane_add(&syp, j, wdy * dp);
+                lane_add(&see, j, wde * de);
+                lane_add(&cy, j, wdy);
+                lane_add(&cp, j, wdp);
+                lane_add(&ce, j, wde);
+            }
         }
-        const double my = vn__ksum_get(&a->WY) / W, mp = vn__ksum_get(&a->WP) / W;
-        const double me = vn__ksum_get(&a->E) / W;
-        for (size_t i = 0; i < n; i++) {
-            const double dy = y[i] - my, dp = p[i] - mp;
-            vn__ksum_add(&syp, w[i] * dy * dp);
-            vn__ksum_add(&cy, w[i] * dy);
-            vn__ksum_add(&cp, w[i] * dp);
-        }
-        a->Syy = centred_ss(y, w, n, my, W);
-        a->Spp = centred_ss(p, w, n, mp, W);
-        a->Syp = vn__ksum_get(&syp) - vn__ksum_get(&cy) * vn__ksum_get(&cp) / W;
-        vn__ksum see = {0, 0}, ce = {0, 0};
-        for (size_t i = 0; i < n; i++) {
-            const double d = (p[i] - y[i]) - me;
-            vn__ksum_add(&see, w[i] * d * d);
-            vn__ksum_add(&ce, w[i] * d);
-        }
-        const double cce = vn__ksum_get(&ce);
-        a->See = fmax(vn__ksum_get(&see) - cce * cce / W, 0.0);
+        const double sy = lanes_get(&cy), sp = lanes_get(&cp), se = lanes_get(&ce);
+        a->Syy = fmax(lanes_get(&syy) - sy * sy / Wt, 0.0);
+        a->Spp = fmax(lanes_get(&spp) - sp * sp / Wt, 0.0);
+        a->Syp = lanes_get(&syp) - sy * sp / Wt;
+        a->See = fmax(lanes_get(&see) - se * se / Wt, 0.0);
     }
-    if (need & NEED_AY)
+    if (need & NEED_AY) {
+        lanes ay = {0};
         for (size_t i = 0; i < n; i++)
-            vn__ksum_add(&a->AY, w[i] * fabs(y[i]));
-    if (need & NEED_APE) {
-        for (size_t i = 0; i < n; i++) {
-            const double e = p[i] - y[i], ay = fabs(y[i]);
-            const double den = fmax(ay, DBL_EPSILON);
-            vn__ksum_add(&a->ape_eps, w[i] * (fabs(e) / den));
-            vn__ksum_add(&a->pe_eps, w[i] * (e / (y[i] < 0.0 ? -den : den)));
-            if (y[i] == 0.0) {
-                a->n_zero++;
-                continue;
-            }
-            const double ape = fabs(e) / ay;
-            vn__ksum_add(&a->ape_nz, w[i] * ape);
-            vn__ksum_add(&a->pe_nz, w[i] * (e / y[i]));
-            vn__ksum_add(&a->w_nz, w[i]);
-            if (ape > 1.0) {
-                a->n_big++;
-                vn__ksum_add(&a->ape_big, w[i] * ape);
-            }
-        }
+            lane_add(&ay, i & (LANES - 1), w[i] * fabs(y[i]));
+        lanes_into(&ay, &a->AY);
     }
-    if (need & NEED_SMAPE)
+    if (need & NEED_APE) {
+        lanes ape_eps = {0}, pe_eps = {0}, ape_nz = {0}, pe_nz = {0}, w_nz = {0};
+        lanes ape_big = {0};
+        uint64_t n_zero = 0, n_big = 0;
+        for (size_t i = 0; i < n; i++) {
+            const size_t j = i & (LANES - 1);
+            const double e = p[i] - y[i], ay = fabs(y[i]);
+            const double den = ay > DBL_EPSILON ? ay : DBL_EPSILON;
+            lane_add(&ape_eps, j, w[i] * (fabs(e) / den));
+            lane_add(&pe_eps, j, w[i] * (e / (y[i] < 0.0 ? -den : den)));
+            const bool zero = y[i] == 0.0;
+            /* y = 0 rows add exactly 0 to the non-zero sums (divide by 1 instead) */
+            const double ape = zero ? 0.0 : fabs(e) / ay;
+            lane_add(&ape_nz, j, w[i] * ape);
+            lane_add(&pe_nz, j, zero ? 0.0 : w[i] * (e / y[i]));
+            lane_add(&w_nz, j, zero ? 0.0 : w[i]);
+            lane_add(&ape_big, j, ape > 1.0 ? w[i] * ape : 0.0);
+            n_zero += zero;
+            n_big += ape > 1.0;
+        }
+        lanes_into(&ape_eps, &a->ape_eps);
+        lanes_into(&pe_eps, &a->pe_eps);
+        lanes_into(&ape_nz, &a->ape_nz);
+        lanes_into(&pe_nz, &a->pe_nz);
+        lanes_into(&w_nz, &a->w_nz);
+        lanes_into(&ape_big, &a->ape_big);
+        a->n_zero += n_zero;
+        a->n_big += n_big;
+    }
+    if (need & NEED_SMAPE) {
+        lanes sm = {0};
         for (size_t i = 0; i < n; i++) {
             const double d = fabs(y[i]) + fabs(p[i]);
-            if (d > 0.0)
-                vn__ksum_add(&a->smape, w[i] * (2.0 * fabs(p[i] - y[i]) / d));
+            lane_add(&sm, i & (LANES - 1), d > 0.0 ? w[i] * (2.0 * fabs(p[i] - y[i]) / d) : 0.0);
         }
-    if (need & NEED_MSLE)
+        lanes_into(&sm, &a->smape);
+    }
+    if (need & NEED_MSLE) {
+        lanes ms = {0};
         for (size_t i = 0; i < n; i++) {
             if (y[i] <= -1.0 || p[i] <= -1.0) {
                 a->n_msle_bad++;
                 continue;
             }
             const double d = log1p(y[i]) - log1p(p[i]);
-            vn__ksum_add(&a->msle, w[i] * (d * d));
+            lane_add(&ms, i & (LANES - 1), w[i] * (d * d));
         }
-    if (need & NEED_LOGCOSH)
+        lanes_into(&ms, &a->msle);
+    }
+    if (need & NEED_LOGCOSH) {
+        lanes lc = {0};
         for (size_t i = 0; i < n; i++)
-            vn__ksum_add(&a->logcosh, w[i] * log_cosh(p[i] - y[i]));
+            lane_add(&lc, i & (LANES - 1), w[i] * log_cosh(p[i] - y[i]));
+        lanes_into(&lc, &a->logcosh);
+    }
     for (size_t k = 0; k < plan->nslots; k++) {
         const double q = plan->slots[k].param;
-        struct vn__slot_sum *s = &a->slot[k];
+        struct vn__slot_sum *sl = &a->slot[k];
+        lanes ls = {0};
         switch (plan->slots[k].kind) {
         case SLOT_HUBER:
             for (size_t i = 0; i < n; i++)
-                vn__ksum_add(&s->s, w[i] * huber(p[i] - y[i], q));
+                lane_add(&ls, i & (LANES - 1), w[i] * huber(p[i] - y[i], q));
             break;
         case SLOT_PSEUDO_HUBER:
             for (size_t i = 0; i < n; i++)
-                vn__ksum_add(&s->s, w[i] * pseudo_huber(p[i] - y[i], q));
+                lane_add(&ls, i & (LANES - 1), w[i] * pseudo_huber(p[i] - y[i], q));
             break;
         case SLOT_TWEEDIE:
             for (size_t i = 0; i < n; i++) {
                 bool bad = false;
                 const double d = vn__tweedie_dev(y[i], p[i], q, &bad);
-                if (bad)
-                    s->bad++;
-                else
-                    vn__ksum_add(&s->s, w[i] * d);
+                sl->bad += bad;
+                lane_add(&ls, i & (LANES - 1), bad ? 0.0 : w[i] * d);
             }
             break;
         }
+        lanes_into(&ls, &sl->s);
     }
 }
 

@@ -23,6 +23,7 @@
  * twice. The UTF-8 BOM is not part of line 1 (the header's first byte is column 1).
  */
 #include "csv.h"
+#include "hash.h"
 
 #include "internal.h"
 
@@ -68,6 +69,8 @@ struct vn__csv {
     size_t pos, end;
     uint64_t base;
     int eof; /* no more gzread calls (end of input, or an error was reported) */
+    int hashing;
+    vn__hash hash;
 
     uint64_t line;       /* line of buf[pos] */
     uint64_t line_start; /* absolute offset of that line's first byte */
@@ -143,8 +146,11 @@ static int gz_read(vn__csv *r, unsigned char *dst, unsigned len)
     errno = 0;
     const int n = gzread(r->gz, dst, len);
     const int saved_errno = errno;
-    if (n > 0)
+    if (n > 0) {
+        if (r->hashing)
+            vn__hash_update(&r->hash, dst, (size_t)n);
         return n;
+    }
     int errnum = Z_OK;
     const char *msg = gzerror(r->gz, &errnum);
     r->eof = 1;
@@ -506,7 +512,7 @@ static vn_status start(vn__csv *r, const char *path, int is_stdin)
 vn_status vn__csv_open(const char *path, const vn__csv_opts *opts, vn__csv **out,
                        char *errbuf, size_t errlen)
 {
-    static const vn__csv_opts defaults = {',', 1, 0};
+    static const vn__csv_opts defaults = {',', 1, 0, 0};
     VN_RETURN_IF(!out, VN_ERR_USAGE, "csv: no output handle");
     *out = NULL;
     VN_RETURN_IF(!path, VN_ERR_USAGE, "csv: no path");
@@ -529,6 +535,8 @@ vn_status vn__csv_open(const char *path, const vn__csv_opts *opts, vn__csv **out
     r->delim = d;
     r->header = opts->header != 0;
     r->max_field = opts->max_field ? opts->max_field : DEFAULT_MAX_FIELD;
+    r->hashing = opts->hash != 0;
+    vn__hash_init(&r->hash);
     r->line = 1;
     r->stop_plain[(unsigned char)d] = 1;
     r->stop_plain['"'] = r->stop_plain['\r'] = r->stop_plain['\n'] = r->stop_plain[0] = 1;
@@ -611,3 +619,5 @@ uint64_t vn__csv_field_line(const vn__csv *r, size_t i) { return i < r->nf ? r->
 uint64_t vn__csv_field_col(const vn__csv *r, size_t i) { return i < r->nf ? r->fp[i].col : 0; }
 uint64_t vn__csv_records(const vn__csv *r) { return r->nrec; }
 const char *vn__csv_errmsg(const vn__csv *r) { return r->err; }
+
+uint64_t vn__csv_hash(const vn__csv *r) { return r->hashing ? vn__hash_final(&r->hash) : 0; }

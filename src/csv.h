@@ -34,6 +34,7 @@ typedef struct vn__csv_opts {
     char delim;       /* field separator; must not be '"', CR or LF */
     int header;       /* 1: the first record is the header */
     size_t max_field; /* longest field in bytes; 0 = 1 MiB */
+    int hash;         /* 1: hash every input byte (after gunzip) for vn__csv_hash */
 } vn__csv_opts;
 
 /* Opens path ("-" = stdin) and reads the header (or peeks the first record when
@@ -74,5 +75,9 @@ uint64_t vn__csv_field_col(const vn__csv *r, size_t i);
 uint64_t vn__csv_records(const vn__csv *r);
 
 const char *vn__csv_errmsg(const vn__csv *r);
+
+/* The content hash (hash.c) of the bytes read so far — of the whole input once
+ * vn__csv_next has returned *got = 0; 0 unless opts.hash was set. */
+uint64_t vn__csv_hash(const vn__csv *r);
 
 #endif /* VN_CSV_H */

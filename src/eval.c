@@ -46,6 +46,7 @@ struct vn_eval {
     uint64_t rows_seen, rows_zero_weight, rows_missing, rows_read;
     bool weighted; /* weights were given: weighted quantile rules apply, even if all are 1 */
     char *source, *ycol, *pcol, *wcol;
+    char data_hash[17];
     bool failed;
     char err[512];
 };
@@ -688,6 +689,9 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
                   cfg->header ? " after the header" : "");
     if (st == VN_OK && b->n)
         st = flush(ev, b, weighted, ev->by_count > 0);
+    if (st == VN_OK && cfg->hash)
+        snprintf(ev->data_hash, sizeof ev->data_hash, "%016llx",
+                 (unsigned long long)vn__csv_hash(r));
     vn__free(key);
     vn__free(bycol);
     if (st == VN_ERR_NOMEM && !ev->failed)
@@ -707,7 +711,7 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
         return fail(ev, VN_ERR_USAGE, "the delimiter cannot be a quote or a line break");
     if (ev->source)
         return fail(ev, VN_ERR_USAGE, "vn_eval_csv: one file per evaluation");
-    vn__csv_opts o = {cfg->delimiter, cfg->header ? 1 : 0, cfg->max_field};
+    vn__csv_opts o = {cfg->delimiter, cfg->header ? 1 : 0, cfg->max_field, cfg->hash != 0};
     if (!o.delim) {
         const size_t n = strlen(path);
         const bool tsv = (n >= 4 && strcmp(path + n - 4, ".tsv") == 0) ||
@@ -834,9 +838,10 @@ static vn_status make_result(vn_eval *ev, vn_result **out)
                                  ev->pcol ? ev->pcol : vn__strdup(""),
                                  ev->wcol ? ev->wcol : vn__strdup(""),
                                  ev->source ? ev->rows_read : ev->rows_seen, ev->rows_missing,
-                                 ev->rows_zero_weight};
+                                 ev->rows_zero_weight, vn__strdup(ev->data_hash)};
     ev->source = ev->ycol = ev->pcol = ev->wcol = NULL;
-    if (!res->input.source || !res->input.y || !res->input.yhat || !res->input.weight)
+    if (!res->input.source || !res->input.y || !res->input.yhat || !res->input.weight ||
+        !res->input.data_hash)
         return VN_ERR_NOMEM;
     res->nslices = ev->nslices;
     res->slices = vn__calloc(ev->nslices, sizeof *res->slices);

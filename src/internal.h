@@ -50,9 +50,11 @@ void vn__vfmt(char *buf, size_t len, const char *fmt, va_list ap);
     } while (0)
 
 /* ---- compensated summation (Neumaier 1974, "improved Kahan–Babuška") ----
- * s + c is the running sum; c collects the rounding error of every addition exactly
- * (TwoSum), so the result is as if computed in twice the working precision. Requires
- * -ffp-contract=off and no -ffast-math, or the compiler may cancel the correction. */
+ * s + c is the running sum; c collects the rounding error of every addition exactly,
+ * so the result is as if computed in twice the working precision. The error term is
+ * Knuth's branch-free TwoSum (the same exact error Neumaier's comparison picks, without
+ * the branch, so loops over it vectorise). Requires -ffp-contract=off and no
+ * -ffast-math, or the compiler may cancel the correction. */
 typedef struct vn__ksum {
     double s, c;
 } vn__ksum;
@@ -60,10 +62,8 @@ typedef struct vn__ksum {
 static inline void vn__ksum_add(vn__ksum *k, double x)
 {
     const double t = k->s + x;
-    if (fabs(k->s) >= fabs(x))
-        k->c += (k->s - t) + x;
-    else
-        k->c += (x - t) + k->s;
+    const double bp = t - k->s;
+    k->c += (k->s - (t - bp)) + (x - bp);
     k->s = t;
 }
 

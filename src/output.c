@@ -150,9 +150,12 @@ static void write_json(const vn_result *r, FILE *fp)
     json_opt_str(fp, in->yhat);
     fputs(", \"weight\": ", fp);
     json_opt_str(fp, in->weight);
-    fprintf(fp, ", \"rows_read\": %llu, \"rows_missing\": %llu, \"rows_zero_weight\": %llu},\n",
+    fprintf(fp, ", \"rows_read\": %llu, \"rows_missing\": %llu, \"rows_zero_weight\": %llu",
             (unsigned long long)in->rows_read, (unsigned long long)in->rows_missing,
             (unsigned long long)in->rows_zero_weight);
+    if (*in->data_hash)
+        fprintf(fp, ", \"data_hash\": \"%s\"", in->data_hash);
+    fputs("},\n", fp);
     fprintf(fp, "  \"error_convention\": \"e = yhat - y (positive = over-prediction)\",\n");
     fprintf(fp, "  \"options\": {\"zero_policy\": \"%s\", \"r2_constant\": \"%s\", \"min_count\": %llu},\n",
             zero_names[r->opts.zero], r->opts.r2c == VN_R2_SKLEARN ? "sklearn" : "undefined",
@@ -306,7 +309,8 @@ static void header_lines(const vn_result *r, FILE *fp, bool md)
                                    clean(raw.y, y, sizeof y, md),
                                    clean(raw.yhat, yhat, sizeof yhat, md),
                                    clean(raw.weight, w, sizeof w, md),
-                                   raw.rows_read, raw.rows_missing, raw.rows_zero_weight};
+                                   raw.rows_read, raw.rows_missing, raw.rows_zero_weight,
+                                   raw.data_hash};
     in = &cleaned;
     const char *q = md ? "`" : "";
     if (*in->source)

@@ -32,6 +32,7 @@ void vn_result_free(vn_result *res)
     vn__free((char *)res->input.y);
     vn__free((char *)res->input.yhat);
     vn__free((char *)res->input.weight);
+    vn__free((char *)res->input.data_hash);
     vn__free(res);
 }
 
