@@ -274,9 +274,15 @@ int cmd_eval(int argc, char **argv)
     vn_eval_config_init(&a.ec);
     vn_csv_config_init(&a.cc);
     a.fmt = VN_FORMAT_TABLE;
+    /* getopt_long permutes argv; the logged command line keeps the order as typed */
+    char **typed = malloc((size_t)(argc + 1) * sizeof *typed);
+    if (!typed)
+        return cli_error(EXIT_INTERNAL, NULL, "out of memory");
+    memcpy(typed, argv, (size_t)argc * sizeof *typed);
     int rc = parse_args(argc, argv, &a);
     if (rc < 0)
-        rc = run(&a, argc, argv);
+        rc = run(&a, argc, typed);
+    free(typed);
     free(a.by);
     free(a.tags);
     return rc;

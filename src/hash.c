@@ -40,6 +40,8 @@ void vn__hash_update(vn__hash *h, const void *data, size_t n)
             h->ntail = 0;
         }
     }
+    if (n == 0)
+        return; /* the tail is still being filled (or empty) */
     for (; n >= 8; p += 8, n -= 8)
         word(h, load64(p));
     memcpy(h->tail, p, n);

@@ -408,3 +408,29 @@ def test_readonly_directory(exe, small, tmp_path):
             if d.exists():
                 d.chmod(0o755)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_logged_run_records_what_was_typed(exe, small, tmp_path):
+    """The stored command line is argv as typed (getopt reorders its own copy), the
+    input hash is the content hash of the bytes after gunzip (a .gz of the same bytes
+    hashes the same), and the git commit is the one the .git directory names."""
+    store = tmp_path / "runs.db"
+    typed = [exe, "eval", str(small), "-y", "y", "-p", "yhat", "-m", "mae", "--log=" + str(store),
+             "--tag", "k=v"]
+    subprocess.run(typed, check=True, capture_output=True, env=env_without_store())
+    gz = tmp_path / "small.csv.gz"
+    subprocess.run(["gzip", "-k", "-c", str(small)], check=True, stdout=gz.open("wb"))
+    subprocess.run([exe, "eval", str(gz), "-y", "y", "-p", "yhat", "-m", "mae",
+                    "--log=" + str(store)], check=True, capture_output=True,
+                   env=env_without_store())
+    with connect(store) as db:
+        rows = db.execute("SELECT argv, data_hash, git_commit FROM runs ORDER BY run_no").fetchall()
+    import json
+    assert json.loads(rows[0][0]) == ["vernier"] + typed[1:]
+    assert re.fullmatch(r"[0-9a-f]{16}", rows[0][1])
+    assert rows[0][1] == rows[1][1]
+    if shutil.which("git") and os.getcwd().startswith(str(REPO)):
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"],
+                              capture_output=True, text=True)
+        if head.returncode == 0:
+            assert rows[0][2] == head.stdout.strip()
