@@ -52,6 +52,16 @@ static const char help[] =
     "  -o, --output FILE       write there instead of standard output; the file appears\n"
     "                          whole or not at all\n"
     "\n"
+    "intervals:\n"
+    "      --ci[=LEVEL]        a confidence interval on every metric (default 0.95)\n"
+    "      --ci-method M       auto (default: analytic where valid and n >= 5000, else\n"
+    "                          BCa), percentile, bca (bootstrap) or analytic (CLT, delta\n"
+    "                          method, order statistics; none where not valid)\n"
+    "      --resamples N       bootstrap resamples (default 2000)\n"
+    "      --seed N            the resampler's seed (default 0): same seed, same intervals,\n"
+    "                          for any --threads\n"
+    "      --block-size L      moving-block bootstrap for time-ordered rows\n"
+    "\n"
     "run history:\n"
     "      --log[=STORE]       record the run (values, command, input hash, git commit)\n"
     "                          in the run store: STORE, else $VERNIER_STORE, else\n"
@@ -70,6 +80,7 @@ static const char help[] =
     "  vernier eval preds.tsv.gz -y 2 -p 3 --no-header --format json -o metrics.json\n"
     "  zcat preds.csv.gz | vernier eval - -y y -p yhat -w weight --zero skip\n"
     "  vernier eval preds.csv -y y -p yhat --log --tag model=gbm-v2 --name nightly\n"
+    "  vernier eval preds.csv -y y -p yhat --by region --ci --seed 7 --format json\n"
     "\n"
     "Exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, ...),\n"
     "4 I/O error (cannot read input, write output, or write the run store),\n"
@@ -114,7 +125,7 @@ typedef struct eval_args {
 static int parse_args(int argc, char **argv, eval_args *a)
 {
     enum { O_BY = 256, O_MIN, O_ZERO, O_R2C, O_NOHDR, O_MISSING, O_THREADS, O_MAXF, O_LOG, O_TAG,
-           O_NAME };
+           O_NAME, O_CI, O_CIM, O_RES, O_SEED, O_BLOCK };
     static const struct option opts[] = {
         {"actual", required_argument, 0, 'y'},    {"pred", required_argument, 0, 'p'},
         {"weight", required_argument, 0, 'w'},    {"metrics", required_argument, 0, 'm'},
@@ -125,7 +136,9 @@ static int parse_args(int argc, char **argv, eval_args *a)
         {"threads", required_argument, 0, O_THREADS}, {"max-field", required_argument, 0, O_MAXF},
         {"format", required_argument, 0, 'f'},    {"output", required_argument, 0, 'o'},
         {"log", optional_argument, 0, O_LOG},     {"tag", required_argument, 0, O_TAG},
-        {"name", required_argument, 0, O_NAME},
+        {"name", required_argument, 0, O_NAME},   {"ci", optional_argument, 0, O_CI},
+        {"ci-method", required_argument, 0, O_CIM}, {"resamples", required_argument, 0, O_RES},
+        {"seed", required_argument, 0, O_SEED},   {"block-size", required_argument, 0, O_BLOCK},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *hint = "run 'vernier eval --help' for the options";
     unsigned long long u;
@@ -158,6 +171,41 @@ static int parse_args(int argc, char **argv, eval_args *a)
             break;
         }
         case O_NAME: a->name = optarg; break;
+        case O_CI: {
+            char *end = NULL;
+            a->ec.ci_level = optarg ? strtod(optarg, &end) : 0.95;
+            if ((optarg && (end == optarg || *end)) || !(a->ec.ci_level > 0 && a->ec.ci_level < 1))
+                return cli_error(EXIT_USAGE, hint, "--ci takes a level between 0 and 1 (e.g. --ci=0.9), not \"%s\"",
+                                 optarg);
+            break;
+        }
+        case O_CIM:
+            if (strcmp(optarg, "auto") == 0)
+                a->ec.ci_method = VN_CI_AUTO;
+            else if (strcmp(optarg, "percentile") == 0)
+                a->ec.ci_method = VN_CI_PERCENTILE;
+            else if (strcmp(optarg, "bca") == 0)
+                a->ec.ci_method = VN_CI_BCA;
+            else if (strcmp(optarg, "analytic") == 0)
+                a->ec.ci_method = VN_CI_ANALYTIC;
+            else
+                return cli_error(EXIT_USAGE, hint, "--ci-method takes auto, percentile, bca or analytic, not \"%s\"", optarg);
+            break;
+        case O_RES:
+            if (parse_u64(optarg, &u) != 0 || u == 0 || u > 10000000)
+                return cli_error(EXIT_USAGE, hint, "--resamples needs 1 to 10000000, not \"%s\"", optarg);
+            a->ec.resamples = (uint32_t)u;
+            break;
+        case O_SEED:
+            if (parse_u64(optarg, &u) != 0)
+                return cli_error(EXIT_USAGE, hint, "--seed needs a whole number, not \"%s\"", optarg);
+            a->ec.seed = u;
+            break;
+        case O_BLOCK:
+            if (parse_u64(optarg, &u) != 0)
+                return cli_error(EXIT_USAGE, hint, "--block-size needs a whole number, not \"%s\"", optarg);
+            a->ec.block_size = (size_t)u;
+            break;
         case O_MIN:
             if (parse_u64(optarg, &u) != 0)
                 return cli_error(EXIT_USAGE, hint, "--min-count needs a whole number, not \"%s\"", optarg);
@@ -224,6 +272,9 @@ static int parse_args(int argc, char **argv, eval_args *a)
     a->file = argv[optind];
     if (!a->cc.y || !a->cc.yhat)
         return cli_error(EXIT_USAGE, hint, "name the actual and prediction columns with -y COL -p COL");
+    if ((a->ec.resamples != 2000 || a->ec.seed || a->ec.block_size || a->ec.ci_method) &&
+        a->ec.ci_level == 0)
+        return cli_error(EXIT_USAGE, hint, "--ci-method, --resamples, --seed and --block-size shape intervals: add --ci");
     if ((a->ntags || a->name) && !a->log)
         return cli_error(EXIT_USAGE, hint, "--tag and --name describe a logged run: add --log");
     a->cc.hash = a->log;

@@ -25,6 +25,13 @@ static int first_line(const char *path, char *buf, size_t len)
     return 0;
 }
 
+/* snprintf that fails (-1) instead of truncating a path. */
+static int fmt(char *out, size_t len, const char *a, const char *b, const char *c)
+{
+    const int n = snprintf(out, len, "%s%s%s", a, b, c);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 static int is_hex40(const char *s)
 {
     return strlen(s) == 40 && strspn(s, "0123456789abcdef") == 40;
@@ -40,20 +47,15 @@ static int git_dir(char *out, size_t len)
     for (;;) {
         char cand[PATH_MAX + 8];
         struct stat sb;
-        snprintf(cand, sizeof cand, "%s/.git", dir);
+        if (fmt(cand, sizeof cand, dir, "/.git", "") != 0)
+            return -1;
         if (stat(cand, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode)) {
-                snprintf(out, len, "%s", cand);
-                return 0;
-            }
+            if (S_ISDIR(sb.st_mode))
+                return fmt(out, len, cand, "", "");
             char line[PATH_MAX];
-            if (first_line(cand, line, sizeof line) == 0 && strncmp(line, "gitdir: ", 8) == 0) {
-                if (line[8] == '/')
-                    snprintf(out, len, "%s", line + 8);
-                else
-                    snprintf(out, len, "%s/%s", dir, line + 8);
-                return 0;
-            }
+            if (first_line(cand, line, sizeof line) == 0 && strncmp(line, "gitdir: ", 8) == 0)
+                return line[8] == '/' ? fmt(out, len, line + 8, "", "")
+                                      : fmt(out, len, dir, "/", line + 8);
             return -1;
         }
         char *slash = strrchr(dir, '/');
@@ -68,8 +70,7 @@ int cli_git_commit(char out[41])
     char gd[PATH_MAX], path[PATH_MAX + 64], head[512];
     if (git_dir(gd, sizeof gd) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/HEAD", gd);
-    if (first_line(path, head, sizeof head) != 0)
+    if (fmt(path, sizeof path, gd, "/HEAD", "") != 0 || first_line(path, head, sizeof head) != 0)
         return -1;
     if (is_hex40(head)) { /* detached HEAD */
         memcpy(out, head, 41);
@@ -79,20 +80,23 @@ int cli_git_commit(char out[41])
         return -1;
     const char *ref = head + 5;
     char line[512];
-    snprintf(path, sizeof path, "%s/%s", gd, ref);
+    if (fmt(path, sizeof path, gd, "/", ref) != 0)
+        return -1;
     if (first_line(path, line, sizeof line) == 0 && is_hex40(line)) {
         memcpy(out, line, 41);
         return 0;
     }
     /* packed-refs: "<sha> <ref>" lines; in a worktree they live in the common dir */
-    char common[PATH_MAX], packed[2 * PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/commondir", gd);
-    if (first_line(path, common, sizeof common) != 0)
-        snprintf(packed, sizeof packed, "%s/packed-refs", gd);
+    char common[PATH_MAX], base[2 * PATH_MAX + 2], packed[2 * PATH_MAX + 32];
+    int bad = fmt(path, sizeof path, gd, "/commondir", "");
+    if (bad || first_line(path, common, sizeof common) != 0)
+        bad = bad || fmt(base, sizeof base, gd, "", "");
     else if (common[0] == '/')
-        snprintf(packed, sizeof packed, "%s/packed-refs", common);
+        bad = fmt(base, sizeof base, common, "", "");
     else
-        snprintf(packed, sizeof packed, "%s/%s/packed-refs", gd, common);
+        bad = fmt(base, sizeof base, gd, "/", common);
+    if (bad || fmt(packed, sizeof packed, base, "/packed-refs", "") != 0)
+        return -1;
     FILE *fp = fopen(packed, "r");
     if (!fp)
         return -1;

@@ -134,6 +134,14 @@ typedef enum vn_missing {
     VN_MISSING_SKIP = 1,  /* the row is dropped and counted */
 } vn_missing;
 
+/* How confidence intervals are computed (docs/intervals.md). */
+typedef enum vn_ci_method {
+    VN_CI_AUTO = 0,       /* analytic where it exists and n >= 5000, else BCa */
+    VN_CI_PERCENTILE = 1, /* bootstrap percentile */
+    VN_CI_BCA = 2,        /* bootstrap bias-corrected and accelerated (jackknife a) */
+    VN_CI_ANALYTIC = 3,   /* CLT / delta method / order statistics; none where invalid */
+} vn_ci_method;
+
 typedef struct vn_eval_config {
     const char *metrics;         /* metric list "mae,huber:delta=2,pinball:q=0.9";
                                     NULL or "" = vn_default_metrics() */
@@ -143,10 +151,20 @@ typedef struct vn_eval_config {
     const char *const *by_names; /* their names, by_count entries (copied) */
     uint64_t min_count;          /* slices with fewer rows are listed, metrics undefined */
     int threads;                 /* worker threads; 0 = one per online CPU, 1 = none */
+    /* Confidence intervals (ci_level 0 = none, else in (0, 1), e.g. 0.95). Resamples
+     * come from a counter-based generator keyed by seed, slice and resample number, so
+     * intervals are identical for any thread count. block_size >= 2 selects the
+     * moving-block bootstrap (time-ordered rows); 0 the ordinary bootstrap. */
+    double ci_level;
+    vn_ci_method ci_method;
+    uint32_t resamples;          /* bootstrap resamples (default 2000) */
+    uint64_t seed;
+    size_t block_size;
 } vn_eval_config;
 
 /* Fills a config with the defaults: default battery, VN_ZERO_NAN, VN_R2_UNDEFINED,
- * no slices, min_count 0, threads 1. */
+ * no slices, min_count 0, threads 1, no intervals (VN_CI_AUTO, 2000 resamples, seed 0
+ * when ci_level is set). */
 void vn_eval_config_init(vn_eval_config *cfg);
 
 typedef struct vn_eval vn_eval;
@@ -232,6 +250,10 @@ typedef struct vn_value {
     vn_reason reason;
     const char *message; /* one line: why it is undefined, or a remark on a defined value
                             (e.g. where mase took its scale); "" when there is none */
+    double lo, hi;       /* the confidence interval; NaN when none was computed */
+    const char *ci_method; /* "analytic", "percentile", "bca"; "" without an interval */
+    const char *ci_note;   /* why there is no interval ("" when there is one or none
+                              was asked for) */
 } vn_value;
 
 /* Finishes the evaluation (the handle can then only be freed) and builds the result. */

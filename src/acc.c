@@ -29,14 +29,14 @@ void vn__acc_init(vn__acc *a, const vn__plan *plan)
 
 /* ---- per-row losses of the parameterised slots (METRICS.md; scikit-learn's forms) ---- */
 
-static double huber(double e, double d)
+double vn__huber(double e, double d)
 {
     const double ae = fabs(e);
     return ae <= d ? 0.5 * e * e : d * (ae - 0.5 * d);
 }
 
 /* δ²(√(1+(e/δ)²) − 1), without cancellation for small e/δ nor overflow for large. */
-static double pseudo_huber(double e, double d)
+double vn__pseudo_huber(double e, double d)
 {
     const double t = e / d;
     const double h = hypot(1.0, t);
@@ -63,7 +63,7 @@ double vn__tweedie_dev(double y, double p, double pw, bool *bad)
 
 /* log cosh e without overflow: log1p(2 sinh²(e/2)) is exact-ish for moderate |e|;
  * beyond 20, |e| + log1p(e^{−2|e|}) − log 2 has no cancellation. */
-static double log_cosh(double e)
+double vn__log_cosh(double e)
 {
     const double ae = fabs(e);
     if (ae < 20.0) {
@@ -252,7 +252,7 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
     if (need & NEED_LOGCOSH) {
         lanes lc = {0};
         for (size_t i = 0; i < n; i++)
-            lane_add(&lc, i & (LANES - 1), w[i] * log_cosh(p[i] - y[i]));
+            lane_add(&lc, i & (LANES - 1), w[i] * vn__log_cosh(p[i] - y[i]));
         lanes_into(&lc, &a->logcosh);
     }
     for (size_t k = 0; k < plan->nslots; k++) {
@@ -262,11 +262,11 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         switch (plan->slots[k].kind) {
         case SLOT_HUBER:
             for (size_t i = 0; i < n; i++)
-                lane_add(&ls, i & (LANES - 1), w[i] * huber(p[i] - y[i], q));
+                lane_add(&ls, i & (LANES - 1), w[i] * vn__huber(p[i] - y[i], q));
             break;
         case SLOT_PSEUDO_HUBER:
             for (size_t i = 0; i < n; i++)
-                lane_add(&ls, i & (LANES - 1), w[i] * pseudo_huber(p[i] - y[i], q));
+                lane_add(&ls, i & (LANES - 1), w[i] * vn__pseudo_huber(p[i] - y[i], q));
             break;
         case SLOT_TWEEDIE:
             for (size_t i = 0; i < n; i++) {

@@ -37,6 +37,7 @@ struct vn_eval {
     vn__opts opts;
     uint64_t min_count;
     int threads;
+    vn__ci_cfg ci;
     size_t by_count;
     char **by_names;
     slice *slices; /* [0] is the overall slice */
@@ -55,6 +56,7 @@ void vn_eval_config_init(vn_eval_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->threads = 1;
+    cfg->resamples = 2000;
 }
 
 void vn_csv_config_init(vn_csv_config *cfg)
@@ -158,6 +160,12 @@ vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, si
     VN_RETURN_IF(cfg->by_count && !cfg->by_names, VN_ERR_USAGE, "by_count > 0 needs by_names");
     VN_RETURN_IF(cfg->threads < 0 || cfg->threads > 256, VN_ERR_USAGE,
                  "threads must be 0 (auto) to 256, not %d", cfg->threads);
+    VN_RETURN_IF(cfg->ci_level != 0 && !(cfg->ci_level > 0 && cfg->ci_level < 1), VN_ERR_USAGE,
+                 "the confidence level must be between 0 and 1 (e.g. 0.95), not %g",
+                 cfg->ci_level);
+    VN_RETURN_IF(cfg->ci_level > 0 && cfg->resamples == 0, VN_ERR_USAGE,
+                 "resamples must be at least 1");
+    VN_RETURN_IF((unsigned)cfg->ci_method > VN_CI_ANALYTIC, VN_ERR_USAGE, "invalid ci_method");
     VN_RETURN_IF((unsigned)cfg->zero_policy > VN_ZERO_EPS ||
                      (unsigned)cfg->r2_constant > VN_R2_SKLEARN,
                  VN_ERR_USAGE, "invalid zero_policy or r2_constant");
@@ -175,6 +183,10 @@ vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, si
         const long c = sysconf(_SC_NPROCESSORS_ONLN);
         ev->threads = c < 1 ? 1 : c > 64 ? 64 : (int)c;
     }
+    ev->ci = (vn__ci_cfg){cfg->ci_level, cfg->ci_method, cfg->resamples, cfg->seed,
+                          cfg->block_size, ev->threads};
+    if (ev->ci.level > 0)
+        ev->plan.needs |= NEED_STORE; /* resamples and per-row terms need the rows */
     if (st == VN_OK && cfg->by_count) {
         ev->by_names = vn__calloc(cfg->by_count, sizeof(char *));
         st = ev->by_names ? VN_OK : VN_ERR_NOMEM;
@@ -766,6 +778,60 @@ static size_t quantile_levels(const vn_eval *ev, double *q)
     return n;
 }
 
+/* Quantiles of |e| at the levels qs for a row set (x and w scratch of n). */
+static vn_status abs_error_quantiles(const double *y, const double *p, const double *w, size_t n,
+                                     bool weighted, const double *qs, size_t nq, double *qv)
+{
+    if (nq == 0 || n == 0)
+        return VN_OK;
+    double *ae = vn__malloc(n * sizeof *ae), *wc = weighted ? vn__malloc(n * sizeof *wc) : NULL;
+    vn_status st = ae && (!weighted || wc) ? VN_OK : VN_ERR_NOMEM;
+    if (st == VN_OK) {
+        for (size_t i = 0; i < n; i++)
+            ae[i] = fabs(p[i] - y[i]);
+        if (weighted) {
+            memcpy(wc, w, n * sizeof *wc);
+            st = vn__quantiles_weighted(ae, wc, n, qs, nq, qv);
+        } else {
+            vn__quantiles_type7(ae, n, qs, nq, qv);
+        }
+    }
+    vn__free(ae);
+    vn__free(wc);
+    return st;
+}
+
+vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, const vn__opts *o,
+                        const double *qs, size_t nq, const double *y, const double *p,
+                        const double *w, size_t n, bool weighted, double *out)
+{
+    const size_t sz = vn__acc_size(plan);
+    vn__acc *all = vn__malloc(sz), *blk = vn__malloc(sz);
+    double *qv = vn__calloc(nq ? nq : 1, sizeof *qv);
+    vn_status st = all && blk && qv ? VN_OK : VN_ERR_NOMEM;
+    if (st == VN_OK) {
+        vn__acc_init(all, plan);
+        for (size_t at = 0; at < n; at += VN_BLOCK_ROWS) {
+            const size_t k = n - at < VN_BLOCK_ROWS ? n - at : VN_BLOCK_ROWS;
+            vn__acc_init(blk, plan);
+            vn__acc_block(blk, plan, y + at, p + at, w + at, k);
+            vn__acc_merge(all, blk, plan);
+        }
+        st = abs_error_quantiles(y, p, w, n, weighted, qs, nq, qv);
+    }
+    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv};
+    for (size_t m = 0; st == VN_OK && m < nms; m++) {
+        char msg[VN_MSG_LEN];
+        vn_value v;
+        st = vn__metric_value(&ms[m], all, &rows, o, &v, msg, sizeof msg);
+        out[m] = v.value;
+    }
+    vn__free(all);
+    vn__free(blk);
+    vn__free(qv);
+    return st;
+}
+
 /* Computes the metrics of slice s into the result (and the notes of the overall one). */
 static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const double *qs, size_t nq,
                               double *qv)
@@ -774,28 +840,8 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
     vn__rowset rows = {s->y, s->p, s->w, s->len, ev->weighted, nq, qs, qv};
     const bool store = ev->plan.needs & NEED_STORE;
     const bool small = ev->min_count && s->acc->n < ev->min_count;
-    if (store && nq && s->len && !small) {
-        double *ae = vn__malloc(s->len * sizeof *ae), *w = NULL;
-        if (!ae)
-            return VN_ERR_NOMEM;
-        for (size_t i = 0; i < s->len; i++)
-            ae[i] = fabs(s->p[i] - s->y[i]);
-        vn_status st = VN_OK;
-        if (ev->weighted) {
-            w = vn__malloc(s->len * sizeof *w);
-            if (w) {
-                memcpy(w, s->w, s->len * sizeof *w);
-                st = vn__quantiles_weighted(ae, w, s->len, qs, nq, qv);
-            } else {
-                st = VN_ERR_NOMEM;
-            }
-        } else {
-            vn__quantiles_type7(ae, s->len, qs, nq, qv);
-        }
-        vn__free(ae);
-        vn__free(w);
-        VN_TRY(st);
-    }
+    if (store && nq && s->len && !small)
+        VN_TRY(abs_error_quantiles(s->y, s->p, s->w, s->len, ev->weighted, qs, nq, qv));
     for (size_t m = 0; m < ev->nms; m++) {
         vn_value *v = &res->values[si * ev->nms + m];
         char *msg = res->msgs + (si * ev->nms + m) * VN_MSG_LEN;
@@ -803,12 +849,15 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
         if (small && k != MK_COUNT && k != MK_WEIGHT_SUM) {
             vn__fmt(msg, VN_MSG_LEN, "the slice has %llu rows, fewer than --min-count %llu",
                     (unsigned long long)s->acc->n, (unsigned long long)ev->min_count);
-            *v = (vn_value){NAN, VN_REASON_MIN_COUNT, msg};
+            *v = (vn_value){NAN, VN_REASON_MIN_COUNT, msg, NAN, NAN, "", ""};
             continue;
         }
         VN_TRY(vn__metric_value(&ev->ms[m], s->acc, store ? &rows : NULL, &ev->opts, v, msg,
                                 VN_MSG_LEN));
     }
+    if (ev->ci.level > 0 && !small && s->len)
+        VN_TRY(vn__ci_slice(&ev->plan, ev->ms, ev->nms, &ev->opts, qs, nq, &rows, si, &ev->ci,
+                            &res->values[si * ev->nms]));
     if (!small)
         VN_TRY(vn__notes_slice(res, si, s->acc, store ? &rows : NULL,
                                (ev->plan.needs & NEED_MOM) != 0));
@@ -833,6 +882,7 @@ static vn_status make_result(vn_eval *ev, vn_result **out)
     ev->by_count = 0;
     res->opts = ev->opts;
     res->min_count = ev->min_count;
+    res->ci = ev->ci;
     res->input = (vn_input_info){ev->source ? ev->source : vn__strdup(""),
                                  ev->ycol ? ev->ycol : vn__strdup(""),
                                  ev->pcol ? ev->pcol : vn__strdup(""),

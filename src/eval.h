@@ -126,6 +126,10 @@ typedef struct vn__rowset {
 /* Tweedie unit deviance of (y, ŷ) with power pw, as scikit-learn writes it; *bad is set
  * when (y, ŷ) lies outside the power's domain (the value is then 0). */
 double vn__tweedie_dev(double y, double p, double pw, bool *bad);
+/* The per-row losses of acc.c: Huber and pseudo-Huber with parameter d, log cosh. */
+double vn__huber(double e, double d);
+double vn__pseudo_huber(double e, double d);
+double vn__log_cosh(double e);
 
 typedef struct vn__opts {
     vn_zero_policy zero;
@@ -139,6 +143,29 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
                            const vn__opts *o, vn_value *val, char *msg, size_t msglen);
 
 #endif /* VN_EVAL_H */
+
+/* Evaluates the metrics on one row set from scratch, exactly as a slice with these rows
+ * in this order would be (blocks folded in order, quantile levels qs[0..nq) of |e|
+ * precomputed): out[m] receives each value (NaN when undefined). For resamples. */
+vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, const vn__opts *o,
+                        const double *qs, size_t nq, const double *y, const double *p,
+                        const double *w, size_t n, bool weighted, double *out);
+
+/* Confidence intervals (ci.c). */
+typedef struct vn__ci_cfg {
+    double level;
+    vn_ci_method method;
+    uint32_t resamples;
+    uint64_t seed;
+    size_t block;
+    int threads;
+} vn__ci_cfg;
+
+/* Fills lo, hi, ci_method, ci_note of vals[0..nms) (whose values are the point
+ * estimates of slice number slice_no on rows) per the configuration. */
+vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, const vn__opts *o,
+                       const double *qs, size_t nq, const vn__rowset *rows, uint64_t slice_no,
+                       const vn__ci_cfg *cfg, vn_value *vals);
 
 /* ---- the result model (result.c), filled by eval.c ---- */
 #define VN_MSG_LEN 200
@@ -162,6 +189,7 @@ struct vn_result {
     vn_input_info input; /* strings owned */
     vn__opts opts;
     uint64_t min_count;
+    vn__ci_cfg ci;       /* ci.level == 0: no intervals were asked for */
 };
 
 /* Adds a note (message copied). */

@@ -550,6 +550,8 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     v->value = NAN;
     v->reason = VN_REASON_NONE;
     v->message = "";
+    v->lo = v->hi = NAN;
+    v->ci_method = v->ci_note = "";
     msg[0] = '\0';
     const double W = vn__ksum_get(&a->W), n = (double)a->n;
     if (ms->kind == MK_COUNT) {

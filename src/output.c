@@ -157,9 +157,20 @@ static void write_json(const vn_result *r, FILE *fp)
         fprintf(fp, ", \"data_hash\": \"%s\"", in->data_hash);
     fputs("},\n", fp);
     fprintf(fp, "  \"error_convention\": \"e = yhat - y (positive = over-prediction)\",\n");
-    fprintf(fp, "  \"options\": {\"zero_policy\": \"%s\", \"r2_constant\": \"%s\", \"min_count\": %llu},\n",
+    fprintf(fp, "  \"options\": {\"zero_policy\": \"%s\", \"r2_constant\": \"%s\", \"min_count\": %llu, \"ci\": ",
             zero_names[r->opts.zero], r->opts.r2c == VN_R2_SKLEARN ? "sklearn" : "undefined",
             (unsigned long long)r->min_count);
+    if (r->ci.level > 0) {
+        static const char *const methods[] = {"auto", "percentile", "bca", "analytic"};
+        fputs("{\"level\": ", fp);
+        json_num(fp, r->ci.level);
+        fprintf(fp, ", \"method\": \"%s\", \"resamples\": %u, \"seed\": %llu, \"block_size\": %zu}",
+                methods[r->ci.method], r->ci.resamples, (unsigned long long)r->ci.seed,
+                r->ci.block);
+    } else {
+        fputs("null", fp);
+    }
+    fputs("},\n", fp);
     fputs("  \"by\": [", fp);
     for (size_t c = 0; c < r->by_count; c++) {
         fputs(c ? ", " : "", fp);
@@ -207,6 +218,18 @@ static void write_json(const vn_result *r, FILE *fp)
             json_opt_str(fp, vn_reason_name(v->reason));
             fputs(", \"message\": ", fp);
             json_opt_str(fp, v->message);
+            if (r->ci.level > 0) {
+                if (isfinite(v->lo) && isfinite(v->hi)) {
+                    fputs(", \"ci\": {\"low\": ", fp);
+                    json_num(fp, v->lo);
+                    fputs(", \"high\": ", fp);
+                    json_num(fp, v->hi);
+                    fprintf(fp, ", \"method\": \"%s\"}", v->ci_method);
+                } else {
+                    fputs(", \"ci\": null, \"ci_reason\": ", fp);
+                    json_opt_str(fp, v->ci_note);
+                }
+            }
             fputc('}', fp);
         }
         fputs("}}", fp);
@@ -255,9 +278,19 @@ static void write_csv(const vn_result *r, FILE *fp)
         csv_cell(fp, r->by_names[c]);
     }
     fputs(",rows", fp);
+    const bool ci = r->ci.level > 0;
     for (size_t m = 0; m < r->nmetrics; m++) {
         fputc(',', fp);
         csv_cell(fp, r->ms[m].key);
+        if (ci) {
+            char head[VN_KEY_MAX + 8];
+            snprintf(head, sizeof head, "%s_lo", r->ms[m].key);
+            fputc(',', fp);
+            csv_cell(fp, head);
+            snprintf(head, sizeof head, "%s_hi", r->ms[m].key);
+            fputc(',', fp);
+            csv_cell(fp, head);
+        }
     }
     fputc('\n', fp);
     for (size_t s = 0; s < r->nslices; s++) {
@@ -269,11 +302,14 @@ static void write_csv(const vn_result *r, FILE *fp)
         }
         fprintf(fp, ",%llu", (unsigned long long)r->slices[s].rows);
         for (size_t m = 0; m < r->nmetrics; m++) {
-            const double x = value_at(r, s, m)->value;
-            if (isfinite(x))
-                fprintf(fp, ",%.17g", x);
-            else
-                fputc(',', fp);
+            const vn_value *v = value_at(r, s, m);
+            const double xs[3] = {v->value, v->lo, v->hi};
+            for (int k = 0; k < (ci ? 3 : 1); k++) {
+                if (isfinite(xs[k]))
+                    fprintf(fp, ",%.17g", xs[k]);
+                else
+                    fputc(',', fp);
+            }
         }
         fputc('\n', fp);
     }
@@ -294,6 +330,21 @@ static void human(char *buf, size_t len, double x, const vn__mspec *ms)
         snprintf(buf, len, "%.4e", x);
     else
         snprintf(buf, len, "%.6g", x);
+}
+
+/* A value and, when there is one, its interval: "44.8 [40.9, 48.3]". */
+static void human_ci(char *buf, size_t len, const vn_value *v, const vn__mspec *ms)
+{
+    char a[40], b[40], c[40];
+    human(a, sizeof a, v->value, ms);
+    if (!isfinite(v->lo) || !isfinite(v->hi)) {
+        snprintf(buf, len, "%s", a);
+        return;
+    }
+    human(b, sizeof b, v->lo, ms);
+    human(c, sizeof c, v->hi, ms);
+    if (snprintf(buf, len, "%s [%s, %s]", a, b, c) >= (int)len)
+        buf[len - 1] = '\0'; /* cannot happen with 6 significant digits; never overflow */
 }
 
 static const char *unit_suffix(const vn__mspec *ms)
@@ -327,8 +378,21 @@ static void header_lines(const vn_result *r, FILE *fp, bool md)
         fprintf(fp, ", %llu dropped for missing values", (unsigned long long)in->rows_missing);
     if (in->rows_zero_weight)
         fprintf(fp, ", %llu with zero weight", (unsigned long long)in->rows_zero_weight);
-    fprintf(fp, "\n%se = yhat - y: positive means over-prediction%s\n\n", md ? "_" : "",
+    fprintf(fp, "\n%se = yhat - y: positive means over-prediction%s\n", md ? "_" : "",
             md ? "_" : "");
+    if (r->ci.level > 0) {
+        static const char *const methods[] = {"auto: analytic for n >= 5000 where valid, else BCa",
+                                              "bootstrap percentile", "bootstrap BCa",
+                                              "analytic"};
+        fprintf(fp, "%s[lo, hi]: %g %% confidence intervals (%s", md ? "\n_" : "",
+                100.0 * r->ci.level, methods[r->ci.method]);
+        if (r->ci.method != VN_CI_ANALYTIC)
+            fprintf(fp, "; %u resamples, seed %llu%s", r->ci.resamples,
+                    (unsigned long long)r->ci.seed,
+                    r->ci.block >= 2 ? ", moving blocks" : "");
+        fprintf(fp, ")%s\n", md ? "_" : "");
+    }
+    fputc('\n', fp);
 }
 
 /* The long table: one line per metric with its unit and, when undefined, why. */
@@ -337,13 +401,24 @@ static void write_long(const vn_result *r, FILE *fp)
     size_t kw = 6;
     for (size_t m = 0; m < r->nmetrics; m++)
         kw = strlen(r->ms[m].key) > kw ? strlen(r->ms[m].key) : kw;
-    fprintf(fp, "%-*s  %14s\n", (int)kw, "metric", "value");
+    const bool ci = r->ci.level > 0;
+    if (ci)
+        fprintf(fp, "%-*s  %14s  %g %% interval\n", (int)kw, "metric", "value",
+                100.0 * r->ci.level);
+    else
+        fprintf(fp, "%-*s  %14s\n", (int)kw, "metric", "value");
     for (size_t m = 0; m < r->nmetrics; m++) {
         const vn_value *v = value_at(r, 0, m);
         char num[64];
         human(num, sizeof num, v->value, &r->ms[m]);
         fprintf(fp, "%-*s  %14s%s", (int)kw, r->ms[m].key, num,
                 isfinite(v->value) ? unit_suffix(&r->ms[m]) : "");
+        if (ci && isfinite(v->lo) && isfinite(v->hi)) {
+            char lo[40], hi[40];
+            human(lo, sizeof lo, v->lo, &r->ms[m]);
+            human(hi, sizeof hi, v->hi, &r->ms[m]);
+            fprintf(fp, "  [%s, %s] %s", lo, hi, v->ci_method);
+        }
         if (v->reason != VN_REASON_NONE)
             fprintf(fp, "  (%s: %s)", vn_reason_name(v->reason), v->message);
         fputc('\n', fp);
@@ -364,7 +439,7 @@ static vn_status write_wide(const vn_result *r, FILE *fp, bool md)
     for (size_t m = 0; m < r->nmetrics; m++) {
         w[m] = strlen(r->ms[m].key) + strlen(unit_suffix(&r->ms[m]));
         for (size_t s = 0; s < r->nslices; s++) {
-            human(num, sizeof num, value_at(r, s, m)->value, &r->ms[m]);
+            human_ci(num, sizeof num, value_at(r, s, m), &r->ms[m]);
             w[m] = strlen(num) > w[m] ? strlen(num) : w[m];
         }
     }
@@ -386,7 +461,7 @@ static vn_status write_wide(const vn_result *r, FILE *fp, bool md)
         fprintf(fp, "%s%-*s%s%8llu", md ? "| " : "", (int)lw, people_label(r, s, label, sizeof label, md),
                 sep, (unsigned long long)r->slices[s].rows);
         for (size_t m = 0; m < r->nmetrics; m++) {
-            human(num, sizeof num, value_at(r, s, m)->value, &r->ms[m]);
+            human_ci(num, sizeof num, value_at(r, s, m), &r->ms[m]);
             fprintf(fp, "%s%*s", sep, (int)w[m], num);
         }
         fputs(md ? " |\n" : "\n", fp);

@@ -777,8 +777,8 @@ static int log_steps(vn_store *st, const vn_result *res, const vn_run_meta *meta
             bind_text(qv, 4, res->ms[k].key);
             bind_text(qv, 5, res->ms[k].info->id);
             bind_real(qv, 6, v->value);
-            sqlite3_bind_null(qv, 7); /* confidence intervals: not computed yet */
-            sqlite3_bind_null(qv, 8);
+            bind_real(qv, 7, v->lo); /* NULL when no interval was computed */
+            bind_real(qv, 8, v->hi);
             bind_text(qv, 9, or_null(vn_reason_name(v->reason)));
             bind_text(qv, 10, or_null(v->message));
             if ((rc = exec_stmt(st, qv)) != SQLITE_OK)

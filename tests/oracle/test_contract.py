@@ -355,7 +355,8 @@ def test_json_document(vernier):
     inp = d["input"]
     assert (inp["y"], inp["yhat"], inp["weight"]) == ("y", "yhat", "w")
     assert inp["rows_read"] == 50 and inp["rows_missing"] == 0 and inp["rows_zero_weight"] == 5
-    assert d["options"] == {"zero_policy": "skip", "r2_constant": "sklearn", "min_count": 0}
+    assert d["options"] == {"zero_policy": "skip", "r2_constant": "sklearn", "min_count": 0,
+                            "ci": None}
     assert d["by"] == []
     assert [m["key"] for m in d["metrics"]] == specs.split(",")
     meta = {m["key"]: m for m in d["metrics"]}

@@ -1,7 +1,7 @@
 /*
  * test_alloc.c — allocation-failure injection: fail the Nth allocation, for every N,
  * along a whole evaluation of a small CSV file (slices, stored rows, quantiles, ranks,
- * notes, every output format). Each run must end with VN_ERR_NOMEM — or with VN_OK
+ * bootstrap intervals, notes, every output format). Each run must end with VN_ERR_NOMEM — or with VN_OK
  * and exactly the output of an undisturbed run, where a module retried on a slower
  * path — never crash, and leave no block allocated (counted by the hook itself,
  * independently of any sanitizer).
@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static long fail_at = -1, calls = 0, live = 0;
+/* The evaluation runs worker threads, so the counters are atomic. */
+static long fail_at = -1;
+static _Atomic long calls, live;
 
 static void *hook(void *ud, void *ptr, size_t size)
 {
@@ -32,6 +34,8 @@ static void *hook(void *ud, void *ptr, size_t size)
     return p;
 }
 
+static int with_ci; /* the run with bootstrap intervals uses a small file */
+
 static vn_status pipeline(const char *path, char **json, size_t *json_len)
 {
     vn_eval_config ec;
@@ -42,6 +46,11 @@ static vn_status pipeline(const char *path, char **json, size_t *json_len)
     ec.by_count = 1;
     ec.by_names = by;
     ec.threads = 2;
+    if (with_ci) { /* bootstrap BCa: resamples on two threads and a jackknife */
+        ec.ci_level = 0.9;
+        ec.ci_method = VN_CI_BCA;
+        ec.resamples = 3;
+    }
     vn_csv_config cc;
     vn_csv_config_init(&cc);
     cc.y = "y";
@@ -64,17 +73,10 @@ static vn_status pipeline(const char *path, char **json, size_t *json_len)
     return st;
 }
 
-int main(void)
+/* Fails each allocation of the pipeline over path in turn. */
+static void fail_each(const char *path, const char *what)
 {
-    char path[] = "/tmp/vn_alloc_XXXXXX";
-    const int fd = mkstemp(path);
-    FILE *fp = fdopen(fd, "w");
-    fprintf(fp, "y,yhat,w,g\n");
-    for (int i = 0; i < 9000; i++) /* > 2 blocks, so merges and partial blocks happen */
-        fprintf(fp, "%d.5,%d,%d,%c\n", i % 97 + 1, i % 89 + 2, i % 3 + 1, "abc"[i % 3]);
-    fclose(fp);
-
-    vn_set_allocator(hook, NULL);
+    fail_at = -1;
     calls = 0;
     char *ref = NULL, *out = NULL;
     size_t ref_len = 0, out_len = 0;
@@ -102,15 +104,38 @@ int main(void)
         if (live != 0 && leaks < 4)
             fprintf(stderr, "  failing allocation %ld leaks %ld blocks\n", n, live);
     }
-    printf("  %ld allocations, each failed once: %ld runs reported NOMEM, %ld recovered "
-           "with identical output\n", total, nomem, recovered);
+    printf("  %s: %ld allocations, each failed once: %ld runs reported NOMEM, %ld recovered "
+           "with identical output\n", what, total, nomem, recovered);
     CHECKF(bad == 0, "%ld runs returned something other than OK or NOMEM", bad);
     CHECKF(leaks == 0, "%ld runs leaked", leaks);
     CHECKF(nomem + recovered == total, "every run is NOMEM or identical (%ld + %ld of %ld)", nomem,
            recovered, total);
     CHECK(nomem > total / 2);
     free(ref);
+}
+
+int main(void)
+{
+    char path[] = "/tmp/vn_alloc_XXXXXX";
+    const int fd = mkstemp(path);
+    FILE *fp = fdopen(fd, "w");
+    fprintf(fp, "y,yhat,w,g\n");
+    for (int i = 0; i < 9000; i++) /* > 2 blocks, so merges and partial blocks happen */
+        fprintf(fp, "%d.5,%d,%d,%c\n", i % 97 + 1, i % 89 + 2, i % 3 + 1, "abc"[i % 3]);
+    fclose(fp);
+    char small[] = "/tmp/vn_alloc_small_XXXXXX";
+    fp = fdopen(mkstemp(small), "w");
+    fprintf(fp, "y,yhat,w,g\n");
+    for (int i = 0; i < 24; i++)
+        fprintf(fp, "%d.5,%d,%d,%c\n", i % 7 + 1, i % 5 + 2, i % 3 + 1, "ab"[i % 2]);
+    fclose(fp);
+
+    vn_set_allocator(hook, NULL);
+    fail_each(path, "evaluation");
+    with_ci = 1;
+    fail_each(small, "evaluation with bootstrap intervals");
     vn_set_allocator(NULL, NULL);
     unlink(path);
+    unlink(small);
     return unit_summary("alloc");
 }

@@ -44,6 +44,9 @@ static void make_data(void)
     }
 }
 
+static double ci_level; /* > 0: bootstrap intervals in run() */
+static size_t nrows = N;  /* rows of the data set run() evaluates */
+
 /* Evaluates with the given threads, feeding rows in chunks of `chunk`. */
 static vn_result *run(int threads, size_t chunk, int sliced)
 {
@@ -51,6 +54,10 @@ static vn_result *run(int threads, size_t chunk, int sliced)
     vn_eval_config_init(&cfg);
     cfg.metrics = ALL;
     cfg.threads = threads;
+    cfg.ci_level = ci_level;
+    cfg.ci_method = VN_CI_PERCENTILE;
+    cfg.resamples = 7;
+    cfg.seed = 42;
     const char *by[] = {"seg"};
     if (sliced) {
         cfg.by_count = 1;
@@ -69,8 +76,8 @@ static vn_result *run(int threads, size_t chunk, int sliced)
         const char *v[] = {name};
         vn_eval_slice(ev, v, NULL, &ids[k]);
     }
-    for (size_t at = 0; at < N; at += chunk) {
-        const size_t n = N - at < chunk ? N - at : chunk;
+    for (size_t at = 0; at < nrows; at += chunk) {
+        const size_t n = nrows - at < chunk ? nrows - at : chunk;
         const vn_rows r = {n, Y + at, 1, P + at, 1, Wt + at, 1, sliced ? S + at : NULL};
         if (vn_eval_update(ev, &r) != VN_OK) {
             fprintf(stderr, "%s\n", vn_eval_errmsg(ev));
@@ -93,7 +100,8 @@ static size_t differences(const vn_result *a, const vn_result *b)
             vn_value va, vb;
             vn_result_get(a, s, m, &va);
             vn_result_get(b, s, m, &vb);
-            if (!unit_same(va.value, vb.value) || va.reason != vb.reason) {
+            if (!unit_same(va.value, vb.value) || va.reason != vb.reason ||
+                !unit_same(va.lo, vb.lo) || !unit_same(va.hi, vb.hi)) {
                 if (d++ < 3)
                     fprintf(stderr, "  slice %zu %s: %.17g vs %.17g\n", s,
                             vn_result_metric_key(a, m), va.value, vb.value);
@@ -257,11 +265,39 @@ static void test_api_errors(void)
     CHECK(vn_metric_count() >= 36);
 }
 
+/* Bootstrap intervals: identical for any thread count and chunking (counter-based
+ * resampling); present on every defined metric but count/weight_sum; a different seed
+ * moves them. On a smaller prefix of the data to keep the resampling cheap. */
+static void test_intervals(void)
+{
+    ci_level = 0.9;
+    nrows = 9000;
+    vn_result *a = run(1, nrows, 1), *b = run(4, 4097, 1);
+    CHECK(a && b && differences(a, b) == 0);
+    size_t with = 0, without = 0;
+    for (size_t m = 0; a && m < vn_result_metric_count(a); m++) {
+        vn_value v;
+        vn_result_get(a, 0, m, &v);
+        const int has = isfinite(v.lo) && isfinite(v.hi);
+        with += has;
+        without += !has;
+        if (has)
+            CHECKF(v.lo <= v.hi, "%s: [%g, %g]", vn_result_metric_key(a, m), v.lo, v.hi);
+    }
+    CHECKF(without == 2 && with + 2 == vn_result_metric_count(a),
+           "intervals on all but count and weight_sum (%zu without)", without);
+    vn_result_free(a);
+    vn_result_free(b);
+    ci_level = 0;
+    nrows = N;
+}
+
 int main(void)
 {
     RUN(test_hand);
     RUN(test_strides);
     RUN(test_api_errors);
     RUN(test_determinism);
+    RUN(test_intervals);
     return unit_summary("eval");
 }
