@@ -441,6 +441,12 @@ vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, co
             v->ci_note = "the metric is undefined";
             continue;
         }
+        if (ms[m].kind == MK_MAX_ERROR) {
+            /* The bootstrap distribution of a sample maximum does not converge to the
+             * sampling distribution (Bickel & Freedman 1981); an interval would lie. */
+            v->ci_note = "no valid interval for a sample maximum";
+            continue;
+        }
         const bool an = has_analytic(&ms[m], rows);
         if (cfg->method == VN_CI_ANALYTIC || (cfg->method == VN_CI_AUTO && an && rows->n >= 5000))
             how[m] = an ? ANALYTIC : NONE;

@@ -418,6 +418,8 @@ static void write_long(const vn_result *r, FILE *fp)
             human(lo, sizeof lo, v->lo, &r->ms[m]);
             human(hi, sizeof hi, v->hi, &r->ms[m]);
             fprintf(fp, "  [%s, %s] %s", lo, hi, v->ci_method);
+        } else if (ci && v->reason == VN_REASON_NONE && *v->ci_note) {
+            fprintf(fp, "  (no interval: %s)", v->ci_note);
         }
         if (v->reason != VN_REASON_NONE)
             fprintf(fp, "  (%s: %s)", vn_reason_name(v->reason), v->message);
