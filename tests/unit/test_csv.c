@@ -187,7 +187,7 @@ static vn_status dump_opts(const char *path, const vn__csv_opts *o, sbuf *out)
 
 static vn_status dump(const char *path, int header, sbuf *out)
 {
-    const vn__csv_opts o = {',', header, 0};
+    const vn__csv_opts o = {',', header, 0, 0};
     return dump_opts(path, &o, out);
 }
 
@@ -435,7 +435,7 @@ static void test_edge(void)
     /* Positions: header_only has 0 records and no error; the BOM is not a column. */
     char err[256];
     vn__csv *r = NULL;
-    const vn__csv_opts o = {',', 1, 0};
+    const vn__csv_opts o = {',', 1, 0, 0};
     CHECK(vn__csv_open(DATA "edge/header_only.csv", &o, &r, err, sizeof err) == VN_OK);
     if (r) {
         int got = 1;
@@ -455,7 +455,7 @@ static void test_edge(void)
         vn__csv_free(r);
     }
     /* multiline_quoted: where each field starts. */
-    const vn__csv_opts o0 = {',', 0, 0};
+    const vn__csv_opts o0 = {',', 0, 0, 0};
     CHECK(vn__csv_open(DATA "edge/multiline_quoted.csv", &o0, &r, err, sizeof err) == VN_OK);
     if (r) {
         int got = 0;
@@ -546,7 +546,7 @@ static void test_commons(void)
     /* bom.csv: the BOM is stripped, spaces after commas are kept, 251 rows. */
     char err[256];
     vn__csv *r = NULL;
-    const vn__csv_opts o = {',', 1, 0};
+    const vn__csv_opts o = {',', 1, 0, 0};
     CHECK(vn__csv_open(DATA "commons-csv-CSVFileParser/bom.csv", &o, &r, err, sizeof err) ==
           VN_OK);
     if (r) {
@@ -574,7 +574,7 @@ static void test_small_generated(void)
     tmp_write_str(path, "a,b\r\"x\r\ny\rz\n\",c\nd,e\r\n\r\n\n\rf,\"g\"");
     char err[256];
     vn__csv *r = NULL;
-    const vn__csv_opts o0 = {',', 0, 0};
+    const vn__csv_opts o0 = {',', 0, 0, 0};
     CHECK(vn__csv_open(path, &o0, &r, err, sizeof err) == VN_OK);
     if (r) {
         static const uint64_t lines[] = {1, 2, 6, 10};
@@ -655,11 +655,11 @@ static void test_small_generated(void)
 
     /* Other delimiters. */
     tmp_write_str(path, "a\tb\n\"x\ty\"\tz,w\n");
-    const vn__csv_opts tab = {'\t', 1, 0};
+    const vn__csv_opts tab = {'\t', 1, 0, 0};
     sbuf got = {0};
     dump_opts(path, &tab, &got);
     CHECKF(strcmp(got.s, "a|b\nx\\x09y|z,w\n") == 0, "%s", got.s);
-    const vn__csv_opts semi = {';', 0, 0};
+    const vn__csv_opts semi = {';', 0, 0, 0};
     dump_opts(path, &semi, &got);
     CHECKF(strcmp(got.s, "a\\x09b\nERR 2 @:2:5: unexpected character after closing quote\n") ==
                0,
@@ -673,7 +673,7 @@ static void test_small_generated(void)
 
     /* A small max_field, in unquoted and quoted fields. */
     tmp_write_str(path, "ab,c\nabc,\"d\"\"\"\nabcd,e\n");
-    const vn__csv_opts three = {',', 1, 3};
+    const vn__csv_opts three = {',', 1, 3, 0};
     dump_opts(path, &three, &got);
     CHECKF(strcmp(got.s, "ab|c\nabc|d\"\nERR 2 @:3:1: field longer than 3 bytes\n") == 0, "%s",
            got.s);
@@ -712,10 +712,10 @@ static void test_small_generated(void)
 
     /* Bad options and files. */
     r = (vn__csv *)1;
-    const vn__csv_opts quote = {'"', 1, 0};
+    const vn__csv_opts quote = {'"', 1, 0, 0};
     CHECK(vn__csv_open(DATA "edge/crlf.csv", &quote, &r, err, sizeof err) == VN_ERR_USAGE &&
           r == NULL);
-    const vn__csv_opts lf = {'\n', 1, 0};
+    const vn__csv_opts lf = {'\n', 1, 0, 0};
     CHECK(vn__csv_open(DATA "edge/crlf.csv", &lf, &r, err, sizeof err) == VN_ERR_USAGE);
     CHECK(vn__csv_open(DATA "edge/crlf.csv", NULL, &r, err, sizeof err) == VN_OK && r);
     if (r) {
@@ -756,7 +756,7 @@ static void test_many_lines(void)
     tmp_write(path, b.s, b.n);
     char err[256];
     vn__csv *r = NULL;
-    const vn__csv_opts o0 = {',', 0, 0};
+    const vn__csv_opts o0 = {',', 0, 0, 0};
     CHECK(vn__csv_open(path, &o0, &r, err, sizeof err) == VN_OK);
     if (r) {
         int got;
@@ -805,7 +805,7 @@ static void test_many_lines(void)
     for (int i = 0; i < 1000000; i++)
         sb_str(&b, (i & 1) ? "1,2\r\n" : "3,4\n");
     tmp_write(path, b.s, b.n);
-    const vn__csv_opts o1 = {',', 1, 0};
+    const vn__csv_opts o1 = {',', 1, 0, 0};
     CHECK(vn__csv_open(path, &o1, &r, err, sizeof err) == VN_OK);
     if (r) {
         int got;
@@ -834,11 +834,11 @@ static void test_huge_field(void)
     char path[64];
     tmp_write(path, data, n);
     sbuf got = {0};
-    const vn__csv_opts small = {',', 1, 1u << 20};
+    const vn__csv_opts small = {',', 1, 1u << 20, 0};
     dump_opts(path, &small, &got);
     CHECKF(strcmp(got.s, "h|i\nERR 2 @:2:3: field longer than 1048576 bytes\n") == 0, "%s",
            got.s);
-    const vn__csv_opts dflt = {',', 1, 0}; /* 1 MiB */
+    const vn__csv_opts dflt = {',', 1, 0, 0}; /* 1 MiB */
     dump_opts(path, &dflt, &got);
     CHECKF(strcmp(got.s, "h|i\nERR 2 @:2:3: field longer than 1048576 bytes\n") == 0, "%s",
            got.s);
@@ -855,7 +855,7 @@ static void test_huge_field(void)
     tmp_write(path, data, n);
     char err[256];
     vn__csv *r = NULL;
-    const vn__csv_opts large = {',', 1, 4u << 20};
+    const vn__csv_opts large = {',', 1, 4u << 20, 0};
     CHECK(vn__csv_open(path, &large, &r, err, sizeof err) == VN_OK);
     if (r) {
         int g;
@@ -867,10 +867,10 @@ static void test_huge_field(void)
         CHECK(vn__csv_next(r, &g) == VN_OK && !g);
         vn__csv_free(r);
     }
-    const vn__csv_opts exact = {',', 1, big};
+    const vn__csv_opts exact = {',', 1, big, 0};
     dump_opts(path, &exact, &got);
     CHECK(got.n > big && strstr(got.s, "ERR") == NULL);
-    const vn__csv_opts one_less = {',', 1, big - 1};
+    const vn__csv_opts one_less = {',', 1, big - 1, 0};
     dump_opts(path, &one_less, &got);
     CHECK(strstr(got.s, "ERR 2 @:2:3: field longer than") != NULL);
     unlink(path);
