@@ -251,19 +251,7 @@ static const char selector_hint[] =
  * Numbers and times
  * ------------------------------------------------------------------------------- */
 
-void cli_num_exact(char *buf, size_t len, double x)
-{
-    if (!isfinite(x)) {
-        if (len)
-            buf[0] = '\0';
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x)
-            break;
-    }
-}
+void cli_num_exact(char *buf, size_t len, double x) { vn_format_double(buf, len, x); }
 
 /* The metric's catalog entry by id, or NULL for a metric this vernier does not know
  * (a store written by a newer version). */
@@ -412,25 +400,7 @@ static const char *or_dash(const char *s)
  * Writers: JSON, CSV, and a grid of cells for the people's formats
  * ------------------------------------------------------------------------------- */
 
-static void json_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", fp); break;
-        case '\\': fputs("\\\\", fp); break;
-        case '\n': fputs("\\n", fp); break;
-        case '\r': fputs("\\r", fp); break;
-        case '\t': fputs("\\t", fp); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(fp, "\\u%04x", *p);
-            else
-                fputc(*p, fp);
-        }
-    }
-    fputc('"', fp);
-}
+static void json_str(FILE *fp, const char *s) { vn_json_string(fp, s); }
 
 /* A string, or null when it is empty (absent in the store). */
 static void json_opt(FILE *fp, const char *s)

@@ -314,6 +314,15 @@ vn_status vn_format_parse(const char *name, vn_format *out);
 /* Writes the result to an open stream; VN_ERR_IO when the stream reports an error. */
 vn_status vn_result_write(const vn_result *res, vn_format fmt, FILE *fp);
 
+/* Helpers for writers outside the library (the CLI's other commands, bindings), so every
+ * output spells strings and numbers the same way. vn_json_string writes s as a JSON
+ * string literal (quote, backslash and control characters escaped). vn_format_double
+ * writes into buf (len >= 32) the shortest of %.15g, %.16g, %.17g that reads back as x
+ * (exact, and still readable: 0.1, not 0.10000000000000001), in the C locale; "" for
+ * NaN or an infinity. */
+void vn_json_string(FILE *fp, const char *s);
+void vn_format_double(char *buf, size_t len, double x);
+
 /* ---------------------------------------------------------------------------------
  * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has
  * the schema, queryable with plain SQL). Writes are one transaction per run, so a

@@ -93,7 +93,7 @@ static const char *people_label(const vn_result *r, size_t s, char *buf, size_t 
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *fp, const char *s)
+void vn_json_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -113,21 +113,33 @@ static void json_str(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as the same double: exact and
- * still readable (0.1, not 0.10000000000000001). */
-static void json_num(FILE *fp, double x)
+static void json_str(FILE *fp, const char *s) { vn_json_string(fp, s); }
+
+void vn_format_double(char *buf, size_t len, double x)
 {
     if (!isfinite(x)) {
-        fputs("null", fp);
+        if (len)
+            buf[0] = '\0';
         return;
     }
-    char buf[40];
+    const locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    const locale_t old = c ? uselocale(c) : (locale_t)0;
     for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        snprintf(buf, len, "%.*g", prec, x);
         if (strtod(buf, NULL) == x)
             break;
     }
-    fputs(buf, fp);
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+}
+
+static void json_num(FILE *fp, double x)
+{
+    char buf[40];
+    vn_format_double(buf, sizeof buf, x);
+    fputs(*buf ? buf : "null", fp);
 }
 
 static void json_opt_str(FILE *fp, const char *s)
