@@ -85,7 +85,8 @@ static void metric_key(char *out, const char *slice, const char *metric, char **
     me[lm] = '\0';
     sl[ls] = '\0';
     char base[MLFLOW_KEY_MAX + 1];
-    snprintf(base, sizeof base, "%s/%s", sl, me);
+    if (snprintf(base, sizeof base, "%s/%s", sl, me) >= (int)sizeof base)
+        base[sizeof base - 1] = '\0'; /* cannot happen: ls + 1 + lm <= room */
     strcpy(out, base);
     for (unsigned k = 2;; k++) {
         bool taken = false;
