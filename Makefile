@@ -13,7 +13,7 @@ PYTHON   ?= /usr/bin/python3
 BUILD    ?= build
 OPT      ?= -O2
 # -ffp-contract=off: a fused multiply-add would break the error terms of compensated
-# sums. Never -ffast-math.
+# sums. Never build with fast-math: it lets the compiler drop compensation terms.
 CFLAGS   ?= $(OPT) -g
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
             -Wformat=2 -Wvla

@@ -421,23 +421,7 @@ static void json_num(FILE *fp, double x)
 /* A text cell. One that a spreadsheet would run as a formula gets a leading quote
  * (OWASP "CSV injection"), as in `vernier eval --format csv`; cells with separators,
  * quotes or line breaks are quoted. */
-static void csv_text(FILE *fp, const char *s)
-{
-    const bool formula = s[0] && strchr("=+-@\t\r", s[0]);
-    if (!formula && !strpbrk(s, ",\"\r\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    if (formula)
-        fputc('\'', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
+static void csv_text(FILE *fp, const char *s) { vn_csv_text(fp, s); }
 
 static void csv_num(FILE *fp, double x)
 {

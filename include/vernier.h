@@ -322,6 +322,10 @@ vn_status vn_result_write(const vn_result *res, vn_format fmt, FILE *fp);
  * NaN or an infinity. */
 void vn_json_string(FILE *fp, const char *s);
 void vn_format_double(char *buf, size_t len, double x);
+/* Writes s as one CSV text cell: quoted when it holds a comma, quote or line break, and
+ * prefixed with ' inside quotes when a spreadsheet would run it as a formula (it starts
+ * with =, +, -, @, tab or CR: OWASP "CSV injection"). */
+void vn_csv_text(FILE *fp, const char *s);
 
 /* ---------------------------------------------------------------------------------
  * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has

@@ -262,10 +262,8 @@ static void write_json(const vn_result *r, FILE *fp)
 
 /* ---- CSV: one row per slice, one column per metric, full precision ---- */
 
-static void csv_cell(FILE *fp, const char *s)
+void vn_csv_text(FILE *fp, const char *s)
 {
-    /* A text cell that a spreadsheet would run as a formula gets a leading quote
-     * (OWASP "CSV injection"); cells with separators, quotes or breaks are quoted. */
     const bool formula = strchr("=+-@\t\r", s[0]) && s[0];
     if (!formula && !strpbrk(s, ",\"\r\n")) {
         fputs(s, fp);
@@ -281,6 +279,8 @@ static void csv_cell(FILE *fp, const char *s)
     }
     fputc('"', fp);
 }
+
+static void csv_cell(FILE *fp, const char *s) { vn_csv_text(fp, s); }
 
 static void write_csv(const vn_result *r, FILE *fp)
 {
