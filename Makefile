@@ -49,7 +49,7 @@ $(BUILD)/libvernier.so: $(LIB_OBJ)
 $(BUILD)/vernier: $(CLI_OBJ) $(BUILD)/libvernier.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libvernier.a $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libvernier.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/alloc_hook.h $(BUILD)/libvernier.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libvernier.a $(LIBS)
 

@@ -1120,28 +1120,40 @@ static int export_write(void *vctx, FILE *fp)
     return 0;
 }
 
-static int runs_export(int argc, char **argv, const char *store)
+/* The options `show` and `export` share: --format, -o, --store, --help. Returns -1 to
+ * go on (operands from optind), or an exit code. */
+static int parse_output_opts(int argc, char **argv, const char *name, const char *help,
+                             bool people, const char **store, vn_format *fmt, const char **out)
 {
     static const struct option opts[] = {
         {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
         {"store", required_argument, 0, O_STORE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *hint = "run 'vernier runs export --help' for the options";
-    const char *out = NULL;
-    vn_format fmt = VN_FORMAT_CSV;
+    char hint[96];
+    snprintf(hint, sizeof hint, "run 'vernier runs %s --help' for the options", name);
     optind = 1;
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1;) {
         switch (c) {
         case 'f':
-            if (parse_format(optarg, &fmt, hint, false))
+            if (parse_format(optarg, fmt, hint, people))
                 return EXIT_USAGE;
             break;
-        case 'o': out = optarg; break;
-        case O_STORE: store = optarg; break;
-        case 'h': fputs(help_export, stdout); return EXIT_OK;
+        case 'o': *out = optarg; break;
+        case O_STORE: *store = optarg; break;
+        case 'h': fputs(help, stdout); return EXIT_OK;
         default: return bad_option(c, argv, hint);
         }
     }
+    return -1;
+}
+
+static int runs_export(int argc, char **argv, const char *store)
+{
+    const char *out = NULL;
+    vn_format fmt = VN_FORMAT_CSV;
+    const int prc = parse_output_opts(argc, argv, "export", help_export, false, &store, &fmt, &out);
+    if (prc >= 0)
+        return prc;
     vn_store *st;
     int rc = open_store(store, &st);
     if (rc)
@@ -1666,26 +1678,12 @@ static int show_write(void *vctx, FILE *fp)
 
 static int runs_show(int argc, char **argv, const char *store)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
-        {"store", required_argument, 0, O_STORE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *hint = "run 'vernier runs show --help' for the options";
     const char *out = NULL;
     vn_format fmt = VN_FORMAT_TABLE;
-    optind = 1;
-    opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, ":f:o:h", opts, NULL)) != -1;) {
-        switch (c) {
-        case 'f':
-            if (parse_format(optarg, &fmt, hint, true))
-                return EXIT_USAGE;
-            break;
-        case 'o': out = optarg; break;
-        case O_STORE: store = optarg; break;
-        case 'h': fputs(help_show, stdout); return EXIT_OK;
-        default: return bad_option(c, argv, hint);
-        }
-    }
+    const int prc = parse_output_opts(argc, argv, "show", help_show, true, &store, &fmt, &out);
+    if (prc >= 0)
+        return prc;
     if (argc - optind != 1)
         return argc - optind == 0
                    ? cli_error(EXIT_USAGE, hint, "name the run to show, e.g. 'vernier runs show latest'")

@@ -39,16 +39,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def exe():
-    p = Path(os.environ.get("VERNIER") or REPO / "build" / "vernier")
-    if not p.exists():
-        if os.environ.get("VERNIER"):
-            pytest.fail(f"VERNIER={p} does not exist")
-        pytest.skip(f"{p} not built (run make, or set VERNIER)")
-    return str(p.resolve())
-
-
 def clean_env(**extra):
     env = {k: v for k, v in os.environ.items() if k != "VERNIER_STORE"}
     env.update(LC_ALL="C", NO_COLOR="1")

@@ -22,7 +22,6 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -35,16 +34,6 @@ APP_ID = 0x766E7273
 SMALL = "y,yhat,g\n" + "".join(
     f"{1 + i % 7}.{i % 10},{1 + (i * 3) % 7}.{(i * 7) % 10},{'abc'[i % 3]}\n" for i in range(30))
 TAGS = ["--tag", "stage=test", "--tag", "model=m1"]
-
-
-@pytest.fixture(scope="session")
-def exe():
-    p = Path(os.environ.get("VERNIER") or REPO / "build" / "vernier")
-    if not p.exists():
-        if os.environ.get("VERNIER"):
-            pytest.fail(f"VERNIER={p} does not exist")
-        pytest.skip(f"{p} not built (run make, or set VERNIER)")
-    return str(p.resolve())
 
 
 @pytest.fixture(scope="session")

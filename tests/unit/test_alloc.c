@@ -7,32 +7,13 @@
  * independently of any sanitizer).
  */
 #include "vernier.h"
+#include "alloc_hook.h"
 #include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The evaluation runs worker threads, so the counters are atomic. */
-static long fail_at = -1;
-static _Atomic long calls, live;
-
-static void *hook(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr)
-            live--;
-        free(ptr);
-        return NULL;
-    }
-    if (++calls == fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        live++;
-    return p;
-}
 
 static int with_ci; /* the run with bootstrap intervals uses a small file */
 

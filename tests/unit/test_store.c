@@ -12,6 +12,7 @@
  * and 1000 such runs (docs/store.md quotes it).
  */
 #include "vernier.h"
+#include "alloc_hook.h"
 #include "unit.h"
 
 #include <errno.h>
@@ -746,24 +747,6 @@ static void test_crash_every_step(void)
  * tag, for every N. Each run ends VN_OK or VN_ERR_NOMEM, leaks nothing, and leaves
  * the store intact with only complete runs.
  * ------------------------------------------------------------------------------- */
-static long fail_at = -1, calls = 0, live = 0;
-
-static void *hook(void *ud, void *ptr, size_t size)
-{
-    (void)ud;
-    if (size == 0) {
-        if (ptr)
-            live--;
-        free(ptr);
-        return NULL;
-    }
-    if (++calls == fail_at)
-        return NULL;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        live++;
-    return p;
-}
 
 static vn_status store_pipeline(const char *path, const vn_result *res)
 {
