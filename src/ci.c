@@ -62,11 +62,11 @@ static void draw(uint64_t key, size_t n, size_t block, size_t *idx)
 
 /* ---- the normal distribution ---- */
 
-static double norm_cdf(double x) { return 0.5 * erfc(-x / M_SQRT2); }
+double vn__norm_cdf(double x) { return 0.5 * erfc(-x / M_SQRT2); }
 
 /* Φ⁻¹(p): Acklam's approximation (relative error < 1.2e-9), then one Newton step on
  * erfc, which brings it to a few ulps. */
-static double norm_ppf(double p)
+double vn__norm_ppf(double p)
 {
     static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
                                -2.759285104469687e+02, 1.383577518672690e+02,
@@ -97,7 +97,7 @@ static double norm_ppf(double p)
         x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
             (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
     }
-    const double e = norm_cdf(x) - p;
+    const double e = vn__norm_cdf(x) - p;
     const double u = e * sqrt(2.0 * M_PI) * exp(0.5 * x * x);
     return x - u / (1.0 + 0.5 * x * u);
 }
@@ -105,7 +105,7 @@ static double norm_ppf(double p)
 /* ---- percentiles of the bootstrap distribution ---- */
 
 /* numpy's percentile (linear) of v[0..n) at fraction q, by selection on a copy. */
-static double sample_quantile(const double *v, size_t n, double q)
+double vn__sample_quantile(const double *v, size_t n, double q)
 {
     double out;
     double *tmp = vn__malloc(n * sizeof *tmp);
@@ -121,8 +121,8 @@ static double sample_quantile(const double *v, size_t n, double q)
 
 /* The per-row term whose weighted mean is the metric, or false if the metric is not
  * such a mean. *use = false leaves the row out (mape/mpe under --zero skip). */
-static bool row_term(const vn__mspec *ms, const vn__opts *o, double y, double p, double *x,
-                     bool *use)
+bool vn__row_term(const vn__mspec *ms, const vn__opts *o, double y, double p, double *x,
+                  bool *use)
 {
     const double e = p - y, q = ms->param[0];
     *use = true;
@@ -179,7 +179,7 @@ static bool mean_se(const vn__mspec *ms, const vn__opts *o, const vn__rowset *r,
     for (size_t i = 0; i < r->n; i++) {
         double x;
         bool use;
-        if (!row_term(ms, o, r->y[i], r->p[i], &x, &use))
+        if (!vn__row_term(ms, o, r->y[i], r->p[i], &x, &use))
             return false;
         if (!use)
             continue;
@@ -330,20 +330,24 @@ static void *boot_worker(void *arg)
     return NULL;
 }
 
-/* Runs the R resamples on up to `threads` threads; theta[r][m] does not depend on them. */
-static vn_status bootstrap(boot *b, int threads)
+vn_status vn__boot_theta(const vn__plan *plan, const vn__mspec *ms, size_t nms,
+                         const vn__opts *o, const double *qs, size_t nq, const vn__rowset *rows,
+                         uint64_t seed, uint64_t slice_no, size_t block, size_t R, int threads,
+                         double *theta)
 {
-    atomic_init(&b->next, 0);
-    atomic_init(&b->failed, 0);
+    boot b = {.plan = plan, .ms = ms, .nms = nms, .o = o, .qs = qs, .nq = nq, .rows = rows,
+              .seed = seed, .slice_no = slice_no, .block = block, .R = R, .theta = theta};
+    atomic_init(&b.next, 0);
+    atomic_init(&b.failed, 0);
     pthread_t tid[64];
     size_t nt = 0;
-    for (; (int)nt + 1 < threads && nt < 64 && nt + 1 < b->R; nt++)
-        if (pthread_create(&tid[nt], NULL, boot_worker, b) != 0)
+    for (; (int)nt + 1 < threads && nt < 64 && nt + 1 < b.R; nt++)
+        if (pthread_create(&tid[nt], NULL, boot_worker, &b) != 0)
             break;
-    boot_worker(b);
+    boot_worker(&b);
     for (size_t i = 0; i < nt; i++)
         pthread_join(tid[i], NULL);
-    return atomic_load(&b->failed) ? VN_ERR_NOMEM : VN_OK;
+    return atomic_load(&b.failed) ? VN_ERR_NOMEM : VN_OK;
 }
 
 /* Jackknife estimates for BCa: leave-one-out for n <= 2000, else 200 contiguous groups
@@ -425,7 +429,7 @@ vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, co
                        const double *qs, size_t nq, const vn__rowset *rows, uint64_t slice_no,
                        const vn__ci_cfg *cfg, vn_value *vals)
 {
-    const double alpha = 1.0 - cfg->level, z = norm_ppf(1.0 - alpha / 2.0);
+    const double alpha = 1.0 - cfg->level, z = vn__norm_ppf(1.0 - alpha / 2.0);
     /* which metrics take which method */
     enum { NONE, ANALYTIC, BOOT } *how = vn__calloc(nms ? nms : 1, sizeof *how);
     if (!how)
@@ -478,7 +482,9 @@ vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, co
     double *defined = vn__malloc(b.R * sizeof *defined);
     double *jack = NULL;
     size_t G = 0;
-    st = b.theta && defined ? bootstrap(&b, cfg->threads) : VN_ERR_NOMEM;
+    st = b.theta && defined ? vn__boot_theta(plan, ms, nms, o, qs, nq, rows, cfg->seed, slice_no,
+                                              cfg->block, b.R, cfg->threads, b.theta)
+                            : VN_ERR_NOMEM;
     const bool bca = cfg->method == VN_CI_BCA || cfg->method == VN_CI_AUTO;
     if (st == VN_OK && bca)
         st = jackknife(&b, &jack, &G);
@@ -501,17 +507,17 @@ vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, co
         double plo = alpha / 2.0, phi = 1.0 - alpha / 2.0;
         const char *method = "percentile";
         if (bca) {
-            const double z0 = norm_ppf(((double)below_ + 0.5 * (double)equal) / (double)k);
+            const double z0 = vn__norm_ppf(((double)below_ + 0.5 * (double)equal) / (double)k);
             if (isfinite(z0)) {
                 const double a = acceleration(jack, G, nms, m);
-                const double zl = norm_ppf(alpha / 2.0), zh = norm_ppf(1.0 - alpha / 2.0);
-                plo = norm_cdf(z0 + (z0 + zl) / (1.0 - a * (z0 + zl)));
-                phi = norm_cdf(z0 + (z0 + zh) / (1.0 - a * (z0 + zh)));
+                const double zl = vn__norm_ppf(alpha / 2.0), zh = vn__norm_ppf(1.0 - alpha / 2.0);
+                plo = vn__norm_cdf(z0 + (z0 + zl) / (1.0 - a * (z0 + zl)));
+                phi = vn__norm_cdf(z0 + (z0 + zh) / (1.0 - a * (z0 + zh)));
                 method = "bca";
             }
         }
-        vals[m].lo = sample_quantile(defined, k, plo);
-        vals[m].hi = sample_quantile(defined, k, phi);
+        vals[m].lo = vn__sample_quantile(defined, k, plo);
+        vals[m].hi = vn__sample_quantile(defined, k, phi);
         vals[m].ci_method = method;
         if (isnan(vals[m].lo) || isnan(vals[m].hi))
             st = VN_ERR_NOMEM;

@@ -151,6 +151,28 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
                         const double *qs, size_t nq, const double *y, const double *p,
                         const double *w, size_t n, bool weighted, double *out);
 
+/* ---- the bootstrap and its helpers (ci.c) ---- */
+
+/* The metrics on R resamples of rows: theta[r*nms + m] is metric m on resample r (NaN
+ * when undefined there). Resample r of slice number slice_no draws the same row
+ * indices for any rows with the same n (the counter-based generator of
+ * docs/intervals.md), so two calls that differ only in the predictions are paired.
+ * block >= 2: the moving-block bootstrap. The values do not depend on threads. */
+vn_status vn__boot_theta(const vn__plan *plan, const vn__mspec *ms, size_t nms,
+                         const vn__opts *o, const double *qs, size_t nq, const vn__rowset *rows,
+                         uint64_t seed, uint64_t slice_no, size_t block, size_t R, int threads,
+                         double *theta);
+/* The standard normal CDF and its inverse (±inf at 0 and 1). */
+double vn__norm_cdf(double x);
+double vn__norm_ppf(double p);
+/* numpy's linear percentile of v[0..n) at fraction q (v untouched); NaN if out of memory. */
+double vn__sample_quantile(const double *v, size_t n, double q);
+/* The per-row term whose weighted mean is the metric (mae: |e|, mse and rmse: e², ...),
+ * or false if the metric is not such a mean (or a function of one). *use = false
+ * leaves the row out (mape/mpe under --zero skip). */
+bool vn__row_term(const vn__mspec *ms, const vn__opts *o, double y, double p, double *x,
+                  bool *use);
+
 /* Confidence intervals (ci.c). */
 typedef struct vn__ci_cfg {
     double level;
