@@ -60,6 +60,8 @@ deps:
 demo: deps all
 	$(BUILD)/vernier eval examples/diabetes.csv -y y -p yhat
 	$(BUILD)/vernier eval examples/demand.csv -y demand -p forecast --by store
+	$(BUILD)/vernier compare examples/eta.csv -y actual -p v1 -p v2 --primary p95_abs_error \
+	    --guard mean_error:0.5 --threads 0 || echo "(exit $$?: the challenger does not win)"
 
 test: deps all $(UNIT_BIN)
 	@$(MAKE) --no-print-directory test-unit test-cli test-oracle test-store bench-smoke

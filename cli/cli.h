@@ -49,7 +49,60 @@ int cli_git_commit(char out[41]);
 int cli_log_run(const char *store, const vn_result *res, const char *command, int argc,
                 char **argv, const char *name, char **tags, size_t ntags, const char *spec);
 
+/* ---- options shared by eval and compare (options.c) ---- */
+enum {
+    CLI_O_BY = 256, CLI_O_MIN, CLI_O_ZERO, CLI_O_R2C, CLI_O_NOHDR, CLI_O_MISSING, CLI_O_THREADS,
+    CLI_O_MAXF, CLI_O_LOG, CLI_O_TAG, CLI_O_NAME, CLI_O_RES, CLI_O_SEED, CLI_O_BLOCK,
+    CLI_O_FIRST_OWN = 320 /* a command's own long options start here */
+};
+
+/* The getopt_long entries of the shared options (-y, -w, -m, -d, -t, -f, -o and the long
+ * ones above); a command lists them first, then its own. */
+#define CLI_COMMON_LONGOPTS                                                                   \
+    {"actual", required_argument, 0, 'y'}, {"weight", required_argument, 0, 'w'},             \
+    {"metrics", required_argument, 0, 'm'}, {"by", required_argument, 0, CLI_O_BY},           \
+    {"min-count", required_argument, 0, CLI_O_MIN}, {"zero", required_argument, 0, CLI_O_ZERO}, \
+    {"r2-constant", required_argument, 0, CLI_O_R2C},                                         \
+    {"delimiter", required_argument, 0, 'd'}, {"tsv", no_argument, 0, 't'},                   \
+    {"no-header", no_argument, 0, CLI_O_NOHDR},                                               \
+    {"missing", required_argument, 0, CLI_O_MISSING},                                         \
+    {"threads", required_argument, 0, CLI_O_THREADS},                                         \
+    {"max-field", required_argument, 0, CLI_O_MAXF}, {"format", required_argument, 0, 'f'},   \
+    {"output", required_argument, 0, 'o'}, {"log", optional_argument, 0, CLI_O_LOG},          \
+    {"tag", required_argument, 0, CLI_O_TAG}, {"name", required_argument, 0, CLI_O_NAME},     \
+    {"resamples", required_argument, 0, CLI_O_RES}, {"seed", required_argument, 0, CLI_O_SEED}, \
+    {"block-size", required_argument, 0, CLI_O_BLOCK}
+
+typedef struct cli_common {
+    vn_eval_config ec;
+    vn_csv_config cc;
+    const char *out;
+    vn_format fmt;
+    char **by;
+    size_t nby;
+    int log;
+    const char *store, *name;
+    char **tags;
+    size_t ntags;
+} cli_common;
+
+void cli_common_init(cli_common *a);
+void cli_common_free(cli_common *a);
+/* Applies a shared option: -1 when applied, -2 when c is not a shared option, else an
+ * exit code (the error is printed). */
+int cli_common_option(int c, char *arg, cli_common *a, const char *hint);
+/* Checks and wires the shared options after parsing: -1 to go on, else an exit code. */
+int cli_common_finish(cli_common *a, const char *hint);
+/* Writes obj with write() to path (NULL or "-": stdout) atomically: 0 or an exit code. */
+int cli_write_output(const char *path, vn_status (*write)(const void *obj, vn_format fmt, FILE *fp),
+                     const void *obj, vn_format fmt);
+/* Runs cmd with argv (which getopt may permute) and a copy in the order typed. */
+int cli_with_typed_argv(int argc, char **argv, int (*cmd)(int argc, char **argv, char **typed));
+int cli_split_into(char *s, char ***list, size_t *n);
+int cli_parse_u64(const char *s, unsigned long long *out);
+
 int cmd_eval(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 

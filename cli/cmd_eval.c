@@ -61,6 +61,10 @@ static const char help[] =
     "      --seed N            the resampler's seed (default 0): same seed, same intervals,\n"
     "                          for any --threads\n"
     "      --block-size L      moving-block bootstrap for time-ordered rows\n"
+    "      --time-col COL      sort rows by this column first (numbers, or text in time\n"
+    "                          order such as ISO 8601 dates); intervals then use moving\n"
+    "                          blocks of ceil(n^(1/3)) rows unless --block-size is given;\n"
+    "                          mda and mase also read rows in this order\n"
     "\n"
     "run history:\n"
     "      --log[=STORE]       record the run (values, command, input hash, git commit)\n"
@@ -86,178 +90,54 @@ static const char help[] =
     "4 I/O error (cannot read input, write output, or write the run store),\n"
     "5 internal error\n";
 
-/* Splits a comma-separated list in place, appending to *list (grown with realloc). */
-static int split_into(char *s, char ***list, size_t *n)
-{
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-        char **l = realloc(*list, (*n + 1) * sizeof *l);
-        if (!l)
-            return -1;
-        *list = l;
-        l[(*n)++] = tok;
-    }
-    return 0;
-}
-
-static int parse_u64(const char *s, unsigned long long *out)
-{
-    char *end;
-    if (!*s || strspn(s, "0123456789") != strlen(s))
-        return -1;
-    *out = strtoull(s, &end, 10);
-    return *end ? -1 : 0;
-}
-
 typedef struct eval_args {
-    vn_eval_config ec;
-    vn_csv_config cc;
-    const char *file, *out;
-    vn_format fmt;
-    char **by;
-    size_t nby;
-    int log;
-    const char *store, *name;
-    char **tags;
-    size_t ntags;
+    cli_common c;
+    const char *file;
 } eval_args;
 
 /* Parses the command line; returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    enum { O_BY = 256, O_MIN, O_ZERO, O_R2C, O_NOHDR, O_MISSING, O_THREADS, O_MAXF, O_LOG, O_TAG,
-           O_NAME, O_CI, O_CIM, O_RES, O_SEED, O_BLOCK };
+    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME };
     static const struct option opts[] = {
-        {"actual", required_argument, 0, 'y'},    {"pred", required_argument, 0, 'p'},
-        {"weight", required_argument, 0, 'w'},    {"metrics", required_argument, 0, 'm'},
-        {"by", required_argument, 0, O_BY},       {"min-count", required_argument, 0, O_MIN},
-        {"zero", required_argument, 0, O_ZERO},   {"r2-constant", required_argument, 0, O_R2C},
-        {"delimiter", required_argument, 0, 'd'}, {"tsv", no_argument, 0, 't'},
-        {"no-header", no_argument, 0, O_NOHDR},   {"missing", required_argument, 0, O_MISSING},
-        {"threads", required_argument, 0, O_THREADS}, {"max-field", required_argument, 0, O_MAXF},
-        {"format", required_argument, 0, 'f'},    {"output", required_argument, 0, 'o'},
-        {"log", optional_argument, 0, O_LOG},     {"tag", required_argument, 0, O_TAG},
-        {"name", required_argument, 0, O_NAME},   {"ci", optional_argument, 0, O_CI},
-        {"ci-method", required_argument, 0, O_CIM}, {"resamples", required_argument, 0, O_RES},
-        {"seed", required_argument, 0, O_SEED},   {"block-size", required_argument, 0, O_BLOCK},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        CLI_COMMON_LONGOPTS,
+        {"pred", required_argument, 0, 'p'},        {"ci", optional_argument, 0, O_CI},
+        {"ci-method", required_argument, 0, O_CIM}, {"time-col", required_argument, 0, O_TIME},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *hint = "run 'vernier eval --help' for the options";
-    unsigned long long u;
+    vn_eval_config *ec = &a->c.ec;
     optind = 1;
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":y:p:w:m:d:tf:o:h", opts, NULL)) != -1;) {
+        const int rc = cli_common_option(c, optarg, &a->c, hint);
+        if (rc >= 0)
+            return rc;
+        if (rc == -1)
+            continue;
         switch (c) {
-        case 'y': a->cc.y = optarg; break;
-        case 'p': a->cc.yhat = optarg; break;
-        case 'w': a->cc.weight = optarg; break;
-        case 'm': a->ec.metrics = optarg; break;
-        case 'o': a->out = optarg; break;
-        case 't': a->cc.delimiter = '\t'; break;
-        case O_NOHDR: a->cc.header = 0; break;
+        case 'p': a->c.cc.yhat = optarg; break;
+        case O_TIME: a->c.cc.time = optarg; break;
         case 'h': fputs(help, stdout); return EXIT_OK;
-        case O_BY:
-            if (split_into(optarg, &a->by, &a->nby) != 0)
-                return cli_error(EXIT_INTERNAL, NULL, "out of memory");
-            break;
-        case O_LOG:
-            a->log = 1;
-            a->store = optarg;
-            break;
-        case O_TAG: {
-            char **t = realloc(a->tags, (a->ntags + 1) * sizeof *t);
-            if (!t)
-                return cli_error(EXIT_INTERNAL, NULL, "out of memory");
-            a->tags = t;
-            t[a->ntags++] = optarg;
-            break;
-        }
-        case O_NAME: a->name = optarg; break;
         case O_CI: {
             char *end = NULL;
-            a->ec.ci_level = optarg ? strtod(optarg, &end) : 0.95;
-            if ((optarg && (end == optarg || *end)) || !(a->ec.ci_level > 0 && a->ec.ci_level < 1))
+            ec->ci_level = optarg ? strtod(optarg, &end) : 0.95;
+            if ((optarg && (end == optarg || *end)) || !(ec->ci_level > 0 && ec->ci_level < 1))
                 return cli_error(EXIT_USAGE, hint, "--ci takes a level between 0 and 1 (e.g. --ci=0.9), not \"%s\"",
                                  optarg);
             break;
         }
         case O_CIM:
             if (strcmp(optarg, "auto") == 0)
-                a->ec.ci_method = VN_CI_AUTO;
+                ec->ci_method = VN_CI_AUTO;
             else if (strcmp(optarg, "percentile") == 0)
-                a->ec.ci_method = VN_CI_PERCENTILE;
+                ec->ci_method = VN_CI_PERCENTILE;
             else if (strcmp(optarg, "bca") == 0)
-                a->ec.ci_method = VN_CI_BCA;
+                ec->ci_method = VN_CI_BCA;
             else if (strcmp(optarg, "analytic") == 0)
-                a->ec.ci_method = VN_CI_ANALYTIC;
+                ec->ci_method = VN_CI_ANALYTIC;
             else
                 return cli_error(EXIT_USAGE, hint, "--ci-method takes auto, percentile, bca or analytic, not \"%s\"", optarg);
-            break;
-        case O_RES:
-            if (parse_u64(optarg, &u) != 0 || u == 0 || u > 10000000)
-                return cli_error(EXIT_USAGE, hint, "--resamples needs 1 to 10000000, not \"%s\"", optarg);
-            a->ec.resamples = (uint32_t)u;
-            break;
-        case O_SEED:
-            if (parse_u64(optarg, &u) != 0)
-                return cli_error(EXIT_USAGE, hint, "--seed needs a whole number, not \"%s\"", optarg);
-            a->ec.seed = u;
-            break;
-        case O_BLOCK:
-            if (parse_u64(optarg, &u) != 0)
-                return cli_error(EXIT_USAGE, hint, "--block-size needs a whole number, not \"%s\"", optarg);
-            a->ec.block_size = (size_t)u;
-            break;
-        case O_MIN:
-            if (parse_u64(optarg, &u) != 0)
-                return cli_error(EXIT_USAGE, hint, "--min-count needs a whole number, not \"%s\"", optarg);
-            a->ec.min_count = u;
-            break;
-        case O_THREADS:
-            if (parse_u64(optarg, &u) != 0 || u > 256)
-                return cli_error(EXIT_USAGE, hint, "--threads needs 0 to 256, not \"%s\"", optarg);
-            a->ec.threads = (int)u;
-            break;
-        case O_MAXF:
-            if (parse_u64(optarg, &u) != 0 || u == 0)
-                return cli_error(EXIT_USAGE, hint, "--max-field needs a positive byte count, not \"%s\"", optarg);
-            a->cc.max_field = (size_t)u;
-            break;
-        case O_ZERO:
-            if (strcmp(optarg, "nan") == 0)
-                a->ec.zero_policy = VN_ZERO_NAN;
-            else if (strcmp(optarg, "skip") == 0)
-                a->ec.zero_policy = VN_ZERO_SKIP;
-            else if (strcmp(optarg, "eps") == 0)
-                a->ec.zero_policy = VN_ZERO_EPS;
-            else
-                return cli_error(EXIT_USAGE, hint, "--zero takes nan, skip or eps, not \"%s\"", optarg);
-            break;
-        case O_R2C:
-            if (strcmp(optarg, "undefined") == 0)
-                a->ec.r2_constant = VN_R2_UNDEFINED;
-            else if (strcmp(optarg, "sklearn") == 0)
-                a->ec.r2_constant = VN_R2_SKLEARN;
-            else
-                return cli_error(EXIT_USAGE, hint, "--r2-constant takes undefined or sklearn, not \"%s\"", optarg);
-            break;
-        case O_MISSING:
-            if (strcmp(optarg, "error") == 0)
-                a->cc.missing = VN_MISSING_ERROR;
-            else if (strcmp(optarg, "skip") == 0)
-                a->cc.missing = VN_MISSING_SKIP;
-            else
-                return cli_error(EXIT_USAGE, hint, "--missing takes error or skip, not \"%s\"", optarg);
-            break;
-        case 'd':
-            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
-                a->cc.delimiter = '\t';
-            else if (strlen(optarg) == 1 && !strchr("\"\r\n", optarg[0]))
-                a->cc.delimiter = optarg[0];
-            else
-                return cli_error(EXIT_USAGE, hint, "--delimiter takes one character (not a quote or line break) or 'tab', not \"%s\"", optarg);
-            break;
-        case 'f':
-            if (vn_format_parse(optarg, &a->fmt) != VN_OK)
-                return cli_error(EXIT_USAGE, hint, "--format takes table, csv, json or md, not \"%s\"", optarg);
             break;
         case ':':
             return cli_error(EXIT_USAGE, hint, "option %s needs a value", argv[optind - 1]);
@@ -270,18 +150,16 @@ static int parse_args(int argc, char **argv, eval_args *a)
     if (optind + 1 < argc)
         return cli_error(EXIT_USAGE, hint, "one input file only; unexpected \"%s\"", argv[optind + 1]);
     a->file = argv[optind];
-    if (!a->cc.y || !a->cc.yhat)
+    if (!a->c.cc.y || !a->c.cc.yhat)
         return cli_error(EXIT_USAGE, hint, "name the actual and prediction columns with -y COL -p COL");
-    if ((a->ec.resamples != 2000 || a->ec.seed || a->ec.block_size || a->ec.ci_method) &&
-        a->ec.ci_level == 0)
+    if ((ec->resamples != 2000 || ec->seed || ec->block_size || ec->ci_method) && ec->ci_level == 0)
         return cli_error(EXIT_USAGE, hint, "--ci-method, --resamples, --seed and --block-size shape intervals: add --ci");
-    if ((a->ntags || a->name) && !a->log)
-        return cli_error(EXIT_USAGE, hint, "--tag and --name describe a logged run: add --log");
-    a->cc.hash = a->log;
-    a->ec.by_count = a->nby;
-    a->ec.by_names = (const char *const *)a->by;
-    a->cc.by = (const char *const *)a->by;
-    return -1;
+    return cli_common_finish(&a->c, hint);
+}
+
+static vn_status write_result(const void *res, vn_format fmt, FILE *fp)
+{
+    return vn_result_write(res, fmt, fp);
 }
 
 static int run(eval_args *a, int argc, char **argv)
@@ -289,10 +167,10 @@ static int run(eval_args *a, int argc, char **argv)
     char err[512];
     vn_eval *ev = NULL;
     vn_result *res = NULL;
-    vn_status st = vn_eval_new(&a->ec, &ev, err, sizeof err);
+    vn_status st = vn_eval_new(&a->c.ec, &ev, err, sizeof err);
     if (st != VN_OK)
         return cli_error(cli_exit_code(st), NULL, "%s", err);
-    st = vn_eval_csv(ev, a->file, &a->cc);
+    st = vn_eval_csv(ev, a->file, &a->c.cc);
     if (st == VN_OK)
         st = vn_eval_finish(ev, &res);
     if (st != VN_OK) {
@@ -301,40 +179,24 @@ static int run(eval_args *a, int argc, char **argv)
         return rc;
     }
     vn_eval_free(ev);
-    cli_output out;
-    int rc = cli_output_open(&out, a->out);
-    if (rc == 0) {
-        if (vn_result_write(res, a->fmt, out.fp) != VN_OK) {
-            rc = cli_error(EXIT_IO, NULL, "%s: write error", a->out ? a->out : "standard output");
-            cli_output_abort(&out);
-        } else {
-            rc = cli_output_commit(&out);
-        }
-    }
-    if (rc == 0 && a->log)
-        rc = cli_log_run(a->store, res, "eval", argc, argv, a->name, a->tags, a->ntags,
-                         a->ec.metrics ? a->ec.metrics : vn_default_metrics());
+    int rc = cli_write_output(a->c.out, write_result, res, a->c.fmt);
+    if (rc == 0 && a->c.log)
+        rc = cli_log_run(a->c.store, res, "eval", argc, argv, a->c.name, a->c.tags, a->c.ntags,
+                         a->c.ec.metrics ? a->c.ec.metrics : vn_default_metrics());
     vn_result_free(res);
     return rc;
 }
 
-int cmd_eval(int argc, char **argv)
+static int eval_main(int argc, char **argv, char **typed)
 {
     eval_args a;
     memset(&a, 0, sizeof a);
-    vn_eval_config_init(&a.ec);
-    vn_csv_config_init(&a.cc);
-    a.fmt = VN_FORMAT_TABLE;
-    /* getopt_long permutes argv; the logged command line keeps the order as typed */
-    char **typed = malloc((size_t)(argc + 1) * sizeof *typed);
-    if (!typed)
-        return cli_error(EXIT_INTERNAL, NULL, "out of memory");
-    memcpy(typed, argv, (size_t)argc * sizeof *typed);
+    cli_common_init(&a.c);
     int rc = parse_args(argc, argv, &a);
     if (rc < 0)
         rc = run(&a, argc, typed);
-    free(typed);
-    free(a.by);
-    free(a.tags);
+    cli_common_free(&a.c);
     return rc;
 }
+
+int cmd_eval(int argc, char **argv) { return cli_with_typed_argv(argc, argv, eval_main); }

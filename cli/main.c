@@ -18,6 +18,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  eval      compute the metric battery for actuals and predictions in a CSV/TSV file\n"
+    "  compare   champion vs challenger on the same rows: paired differences, p-values,\n"
+    "            a verdict per metric and an exit code that can gate a deployment\n"
     "  metrics   list the metric catalog with definitions, direction and unit\n"
     "  runs      the run store: list, show, diff, tag, rm and export logged runs\n"
     "\n"
@@ -26,6 +28,7 @@ static const char usage[] =
     "examples:\n"
     "  vernier eval preds.csv -y actual -p predicted\n"
     "  vernier eval preds.csv.gz -y y -p yhat --by region --format json -o metrics.json\n"
+    "  vernier compare preds.csv -y actual -p champion -p challenger --guard mean_error\n"
     "  vernier metrics\n"
     "\n"
     "Exit codes: 0 ok, 1 a gate failed, 2 usage, 3 data error, 4 I/O error, 5 internal error\n";
@@ -165,6 +168,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "eval") == 0)
         return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "metrics") == 0)
         return cmd_metrics(argc - 1, argv + 1);
     if (strcmp(cmd, "runs") == 0)
@@ -174,6 +179,8 @@ int main(int argc, char **argv)
             char *sub[] = {argv[2], "--help", NULL};
             if (strcmp(argv[2], "eval") == 0)
                 return cmd_eval(2, sub);
+            if (strcmp(argv[2], "compare") == 0)
+                return cmd_compare(2, sub);
             if (strcmp(argv[2], "metrics") == 0)
                 return cmd_metrics(2, sub);
             if (strcmp(argv[2], "runs") == 0)

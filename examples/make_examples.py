@@ -3,7 +3,8 @@
 
     /usr/bin/python3 examples/make_examples.py
 
-Writes examples/diabetes.csv and examples/demand.csv next to this script. The output is
+Writes examples/diabetes.csv, examples/demand.csv and examples/eta.csv next to this
+script. The output is
 deterministic: fixed seeds, no dependence on the clock, the locale or the hash seed, and
 every number is written with repr() of a rounded Python float, so running the script twice
 gives byte-identical files. The CLI test case examples_regenerate checks that a fresh
@@ -122,10 +123,32 @@ def make_demand(path):
     return len(rows), zeros
 
 
+# --------------------------------------------------------------------------------------
+# eta.csv: champion vs challenger for delivery times (vernier compare).
+# --------------------------------------------------------------------------------------
+def make_eta(path):
+    """Delivery minutes with two models: v1 (the champion) has heavy-tailed errors; v2
+    (the challenger) tames the tail — a much better p95 error — but runs 1.5 minutes
+    late on average: the case a mean_error guard exists for."""
+    rng = np.random.default_rng(20261128)
+    n = 4000
+    regions = np.array(["north", "south", "east", "west"])
+    region = regions[rng.integers(0, 4, n)]
+    distance = rng.gamma(3.0, 1.5, n)                        # km
+    actual = 8.0 + 3.2 * distance + rng.gamma(2.0, 2.0, n)   # minutes
+    tail = rng.standard_t(3, n) * 3.0                        # v1's heavy-tailed error
+    v1 = actual + tail
+    v2 = actual + np.clip(tail, -6.0, 6.0) * 0.85 + 1.5
+    rows = [(str(i + 1), region[i], num(actual[i], 2), num(v1[i], 2), num(v2[i], 2))
+            for i in range(n)]
+    write_csv(path, ["order_id", "region", "actual", "v1", "v2"], rows)
+    return n
+
+
 def main(argv):
     import argparse
-    ap = argparse.ArgumentParser(description="Regenerates examples/diabetes.csv and "
-                                 "examples/demand.csv.")
+    ap = argparse.ArgumentParser(description="Regenerates examples/diabetes.csv, "
+                                 "examples/demand.csv and examples/eta.csv.")
     ap.add_argument("--outdir", default=HERE,
                     help="write the files there instead of examples/ (the tests compare "
                     "a fresh copy with the committed files)")
@@ -134,6 +157,8 @@ def main(argv):
     print(f"diabetes.csv: {n} rows")
     n, zeros = make_demand(os.path.join(args.outdir, "demand.csv"))
     print(f"demand.csv: {n} rows, {zeros} with demand 0 ({100.0 * zeros / n:.1f}%)")
+    n = make_eta(os.path.join(args.outdir, "eta.csv"))
+    print(f"eta.csv: {n} rows")
     return 0
 
 

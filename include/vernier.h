@@ -215,6 +215,11 @@ typedef struct vn_csv_config {
     size_t max_field;       /* longest field accepted in bytes; 0 = 1 MiB */
     int hash;               /* 1: compute a content hash of the (decompressed) input
                                bytes, reported in vn_input_info.data_hash */
+    const char *time;       /* a time column or NULL: rows are put in stable time order
+                               (numbers, or text that sorts in time order such as ISO
+                               8601) before anything order-dependent (mda, mase, moving
+                               blocks); intervals then use moving blocks of
+                               ceil(n^(1/3)) rows unless block_size is set */
 } vn_csv_config;
 
 void vn_csv_config_init(vn_csv_config *cfg);
@@ -326,6 +331,147 @@ void vn_format_double(char *buf, size_t len, double x);
  * prefixed with ' inside quotes when a spreadsheet would run it as a formula (it starts
  * with =, +, -, @, tab or CR: OWASP "CSV injection"). */
 void vn_csv_text(FILE *fp, const char *s);
+
+/* ---------------------------------------------------------------------------------
+ * Comparison: a baseline (champion) and a candidate (challenger) predicting the same rows.
+ *
+ * Both models are evaluated with the same metric plan and slices; each metric's paired
+ * difference gets an interval and a two-sided p-value from the paired bootstrap (the
+ * same resample indices for both models, so row-level correlation is kept) or, in
+ * auto mode for n >= 5000, from the delta method on per-row terms where that is valid.
+ * p-values are Holm-adjusted across every tested (metric, slice); a verdict says
+ * better, worse or no detectable difference at the level. The Diebold–Mariano test
+ * (HAC variance for horizon h, Harvey–Leybourne–Newbold correction) runs on per-row
+ * loss differentials in row order. The decision: the candidate wins when the primary
+ * metric is significantly better and no guard metric regresses (docs/compare.md).
+ * ------------------------------------------------------------------------------- */
+#define VN_COMPARE_JSON_SCHEMA "vernier.compare/1"
+
+typedef enum vn_verdict {
+    VN_VERDICT_UNTESTED = 0, /* no test: undefined value, exact metric, sample maximum */
+    VN_VERDICT_SAME = 1,     /* no detectable difference at the level */
+    VN_VERDICT_BETTER = 2,   /* the candidate is significantly better */
+    VN_VERDICT_WORSE = 3,    /* the candidate is significantly worse */
+} vn_verdict;
+
+/* "untested", "no_difference", "better", "worse". */
+const char *vn_verdict_name(vn_verdict v);
+
+typedef struct vn_compare_config {
+    /* Metrics, zero policy, slices, min_count and threads as for an evaluation; ci_level
+     * is the test level (0 = 0.95); ci_method AUTO (analytic paired intervals where valid
+     * and n >= 5000, else the paired bootstrap), PERCENTILE (always the bootstrap) or
+     * ANALYTIC (only where valid; other metrics untested); BCA is VN_ERR_USAGE.
+     * resamples, seed and block_size shape the bootstrap as for intervals. */
+    vn_eval_config eval;
+    const char *primary;        /* metric deciding the comparison (NULL: the first
+                                   testable metric of the list); added if not listed */
+    size_t guard_count;
+    const char *const *guards;  /* "metric" (must not be significantly worse) or
+                                   "metric:MARGIN" / "metric:MARGIN%" (non-inferiority:
+                                   the upper bound of the worsening <= MARGIN, absolute
+                                   or relative to the baseline's value); added if not
+                                   listed */
+    const char *dm_losses;      /* Diebold–Mariano losses: "squared,absolute" (NULL), any
+                                   of squared, absolute, pinball:q=Q */
+    int horizon;                /* forecast horizon h >= 1 of the DM test (0 = 1) */
+    int no_adjust;              /* 1: report raw p-values (no Holm adjustment) */
+} vn_compare_config;
+
+void vn_compare_config_init(vn_compare_config *cfg);
+
+typedef struct vn_compare vn_compare;
+
+vn_status vn_compare_new(const vn_compare_config *cfg, vn_compare **out, char *errbuf,
+                         size_t errlen);
+void vn_compare_free(vn_compare *cmp);
+const char *vn_compare_errmsg(const vn_compare *cmp);
+
+/* As vn_eval_slice. */
+vn_status vn_compare_slice(vn_compare *cmp, const char *const *values, const size_t *lens,
+                           uint32_t *id);
+/* Rows: rows->yhat is the baseline's prediction, candidate[i * stride] the candidate's.
+ * Rows are taken to be in time order (the DM test and blocks use it). */
+vn_status vn_compare_update(vn_compare *cmp, const vn_rows *rows, const double *candidate,
+                            ptrdiff_t candidate_stride);
+
+/* CSV input: both predictions in one file, or the candidate in a second file joined on a
+ * key column (every key exactly once in each file; a key present in one file only is
+ * VN_ERR_DATA naming it and its line). */
+typedef struct vn_compare_csv {
+    vn_csv_config csv;          /* csv.yhat is the baseline column; options apply to both files */
+    const char *candidate;      /* the candidate's prediction column */
+    const char *candidate_path; /* NULL: the candidate column is in the same file */
+    const char *key;            /* the join key column (required with candidate_path) */
+    const char *time;           /* a time column: rows are sorted by it (stable) before
+                                   anything order-dependent; numbers, or text that sorts
+                                   in time order (ISO 8601). NULL: file order */
+} vn_compare_csv;
+
+void vn_compare_csv_init(vn_compare_csv *cfg);
+vn_status vn_compare_csv_read(vn_compare *cmp, const char *path, const vn_compare_csv *cfg);
+
+typedef struct vn_comparison vn_comparison;
+
+vn_status vn_compare_finish(vn_compare *cmp, vn_comparison **out);
+void vn_comparison_free(vn_comparison *c);
+
+/* The two evaluations (0 = baseline, 1 = candidate): metrics, slices, values and notes,
+ * laid out alike. Owned by the comparison. */
+const vn_result *vn_comparison_model(const vn_comparison *c, int which);
+
+typedef struct vn_diff {
+    double baseline, candidate; /* the two values (NaN when undefined) */
+    double diff;      /* candidate − baseline; for metrics without a direction (mean_error,
+                         mpe: 0 is ideal) |candidate| − |baseline| */
+    double rel;       /* diff / |baseline| (NaN when the baseline is 0 or undefined) */
+    double lo, hi;    /* the interval of diff at the level (NaN when none) */
+    double p;         /* two-sided p-value of "no difference" (NaN when untested) */
+    double p_adj;     /* Holm-adjusted over every tested (metric, slice); = p unadjusted */
+    vn_verdict verdict;
+    const char *method; /* "bootstrap", "analytic", "" */
+    const char *note;   /* why untested; "" otherwise */
+} vn_diff;
+
+/* The comparison of metric m on slice s (indices as in vn_comparison_model). */
+vn_status vn_comparison_get(const vn_comparison *c, size_t s, size_t m, vn_diff *out);
+
+typedef struct vn_dm_info {
+    const char *loss;   /* "squared", "absolute", "pinball:q=0.9" */
+    uint64_t n;         /* rows (in order) */
+    int h;
+    double mean;        /* mean of loss(baseline) − loss(candidate): > 0 favours the candidate */
+    double stat;        /* DM statistic */
+    double stat_hln;    /* with the Harvey–Leybourne–Newbold correction */
+    double p;           /* two-sided, Student t with n − 1 df on stat_hln */
+    int bartlett;       /* 1: the truncated HAC variance was <= 0, Bartlett weights used */
+    const char *note;   /* why there is no test ("" when there is one) */
+} vn_dm_info;
+
+size_t vn_comparison_dm_count(const vn_comparison *c); /* losses, per slice */
+vn_status vn_comparison_dm(const vn_comparison *c, size_t s, size_t i, vn_dm_info *out);
+
+typedef struct vn_guard_info {
+    const char *metric;  /* the metric key */
+    int has_margin, relative;
+    double margin;       /* as given (a percentage when relative) */
+    double limit;        /* the margin in the metric's unit (NaN without margin) */
+    double bound;        /* the worst worsening the interval allows (NaN when untested) */
+    int passed;
+    const char *message; /* one line, plain words */
+} vn_guard_info;
+
+size_t vn_comparison_guard_count(const vn_comparison *c);
+const vn_guard_info *vn_comparison_guard(const vn_comparison *c, size_t i);
+
+/* The decision: 1 when the candidate wins (primary significantly better overall, every
+ * guard passed), else 0; the primary metric's key; the decision in plain words. */
+int vn_comparison_wins(const vn_comparison *c);
+const char *vn_comparison_primary(const vn_comparison *c);
+const char *vn_comparison_summary(const vn_comparison *c);
+
+/* Writes the comparison (table, csv, json with schema VN_COMPARE_JSON_SCHEMA, md). */
+vn_status vn_comparison_write(const vn_comparison *c, vn_format fmt, FILE *fp);
 
 /* ---------------------------------------------------------------------------------
  * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has

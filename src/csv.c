@@ -26,8 +26,10 @@
 #include "hash.h"
 
 #include "internal.h"
+#include "numparse.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -621,3 +623,132 @@ uint64_t vn__csv_records(const vn__csv *r) { return r->nrec; }
 const char *vn__csv_errmsg(const vn__csv *r) { return r->err; }
 
 uint64_t vn__csv_hash(const vn__csv *r) { return r->hashing ? vn__hash_final(&r->hash) : 0; }
+
+/* ---- column lookup and cells, for the readers of eval.c and compare.c ---- */
+
+static vn_status errorf(char *errbuf, size_t errlen, vn_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static vn_status errorf(char *errbuf, size_t errlen, vn_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vn__vfmt(errbuf, errlen, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Resolves a column given by name or by 1-based index. */
+vn_status vn__csv_find_column(const vn__csv *r, const char *spec, const char *role, size_t *col,
+                              char *errbuf, size_t errlen)
+{
+    const size_t nc = vn__csv_ncols(r);
+    size_t hits = 0, first = 0, second = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const char *name = vn__csv_colname(r, i);
+        if (name && strcmp(name, spec) == 0) {
+            if (hits == 0)
+                first = i;
+            else if (hits == 1)
+                second = i;
+            hits++;
+        }
+    }
+    if (hits > 1)
+        return errorf(errbuf, errlen, VN_ERR_DATA,
+                    "%s: column name \"%s\" is ambiguous (columns %zu and %zu); name it by its "
+                    "1-based index instead",
+                    vn__csv_name(r), spec, first + 1, second + 1);
+    if (hits == 1) {
+        *col = first;
+        return VN_OK;
+    }
+    const size_t n = strspn(spec, "0123456789");
+    if (n > 0 && n < 10 && spec[n] == '\0') {
+        const unsigned long k = strtoul(spec, NULL, 10);
+        if (k >= 1 && k <= nc) {
+            *col = k - 1;
+            return VN_OK;
+        }
+        return errorf(errbuf, errlen, VN_ERR_DATA, "%s: %s column %lu is out of range (the file has %zu columns)",
+                    vn__csv_name(r), role, k, nc);
+    }
+    if (!vn__csv_colname(r, 0))
+        return errorf(errbuf, errlen, VN_ERR_DATA,
+                    "%s: %s column \"%s\": the file has no header (--no-header), so name columns "
+                    "by 1-based index",
+                    vn__csv_name(r), role, spec);
+    char list[256] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < nc && at + 4 < sizeof list; i++) {
+        const int k = snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "",
+                               vn__csv_colname(r, i));
+        at = k < 0 ? at : at + (size_t)k;
+    }
+    if (at >= sizeof list)
+        memcpy(list + sizeof list - 5, "...", 4);
+    return errorf(errbuf, errlen, VN_ERR_DATA, "%s: no %s column \"%s\" (columns: %s)", vn__csv_name(r), role,
+                spec, list);
+}
+
+/* Checks that s[0..n) is valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF). */
+bool vn__utf8_valid(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        const unsigned c = s[i];
+        size_t k;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* Parses numeric field col of the current record into *out. Returns 1 with a value,
+ * 0 when the cell is missing and the policy is skip, -1 on error (message in errbuf). */
+int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *colname,
+                   vn_missing missing, double *out, char *errbuf, size_t errlen)
+{
+    size_t len;
+    const char *f = vn__csv_field(r, col, &len);
+    const vn__num k = vn__parse_double(f, len, out);
+    if (k == VN__NUM_OK)
+        return 1;
+    const unsigned long long line = (unsigned long long)vn__csv_field_line(r, col);
+    const unsigned long long at = (unsigned long long)vn__csv_field_col(r, col);
+    if ((k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE) && missing == VN_MISSING_SKIP)
+        return 0;
+    const int show = len > 40 ? 40 : (int)len;
+    if (k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE)
+        vn__fmt(errbuf, errlen, "%s:%llu:%llu: %s column \"%s\": %s (use --missing skip to drop such rows)",
+             vn__csv_name(r), line, at, role, colname,
+             k == VN__NUM_EMPTY ? "missing value (empty cell)" : "not a finite number");
+    else
+        vn__fmt(errbuf, errlen, "%s:%llu:%llu: %s column \"%s\": %s: \"%.*s%s\"", vn__csv_name(r),
+             line, at, role, colname,
+             k == VN__NUM_RANGE ? "number out of range for double precision" : "not a number",
+             show, f, (size_t)show < len ? "..." : "");
+    return -1;
+}

@@ -25,6 +25,7 @@
 
 #include "vernier.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,5 +80,18 @@ const char *vn__csv_errmsg(const vn__csv *r);
 /* The content hash (hash.c) of the bytes read so far — of the whole input once
  * vn__csv_next has returned *got = 0; 0 unless opts.hash was set. */
 uint64_t vn__csv_hash(const vn__csv *r);
+
+/* Resolves a column given by header name or by 1-based index ("3"); role names it in
+ * messages ("prediction"). VN_ERR_DATA with a message naming the file (and listing the
+ * columns) when there is no such column or the name is ambiguous. */
+vn_status vn__csv_find_column(const vn__csv *r, const char *spec, const char *role, size_t *col,
+                              char *errbuf, size_t errlen);
+/* Parses numeric field col of the current record into *out. Returns 1 with a value, 0
+ * when the cell is empty or not finite and missing is VN_MISSING_SKIP, -1 on error with
+ * a "FILE:LINE:COL: role column \"name\": ..." message in errbuf. */
+int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *colname,
+                   vn_missing missing, double *out, char *errbuf, size_t errlen);
+/* s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+bool vn__utf8_valid(const unsigned char *s, size_t n);
 
 #endif /* VN_CSV_H */

@@ -14,6 +14,7 @@
 #include "csv.h"
 #include "kernels.h"
 #include "numparse.h"
+#include "timesort.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -48,6 +49,7 @@ struct vn_eval {
     bool weighted; /* weights were given: weighted quantile rules apply, even if all are 1 */
     char *source, *ycol, *pcol, *wcol;
     char data_hash[17];
+    bool auto_block; /* a time column and no block size: moving blocks of ceil(n^(1/3)) */
     bool failed;
     char err[512];
 };
@@ -472,92 +474,21 @@ vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
 
 /* ---- reading a CSV file ---- */
 
-/* Resolves a column given by name or by 1-based index. */
+/* The reader helpers of csv.c with this evaluation's error buffer. */
 static vn_status find_column(vn_eval *ev, const vn__csv *r, const char *spec, const char *role,
                              size_t *col)
 {
-    const size_t nc = vn__csv_ncols(r);
-    size_t hits = 0, first = 0, second = 0;
-    for (size_t i = 0; i < nc; i++) {
-        const char *name = vn__csv_colname(r, i);
-        if (name && strcmp(name, spec) == 0) {
-            if (hits == 0)
-                first = i;
-            else if (hits == 1)
-                second = i;
-            hits++;
-        }
-    }
-    if (hits > 1)
-        return fail(ev, VN_ERR_DATA,
-                    "%s: column name \"%s\" is ambiguous (columns %zu and %zu); name it by its "
-                    "1-based index instead",
-                    vn__csv_name(r), spec, first + 1, second + 1);
-    if (hits == 1) {
-        *col = first;
-        return VN_OK;
-    }
-    const size_t n = strspn(spec, "0123456789");
-    if (n > 0 && n < 10 && spec[n] == '\0') {
-        const unsigned long k = strtoul(spec, NULL, 10);
-        if (k >= 1 && k <= nc) {
-            *col = k - 1;
-            return VN_OK;
-        }
-        return fail(ev, VN_ERR_DATA, "%s: %s column %lu is out of range (the file has %zu columns)",
-                    vn__csv_name(r), role, k, nc);
-    }
-    if (!vn__csv_colname(r, 0))
-        return fail(ev, VN_ERR_DATA,
-                    "%s: %s column \"%s\": the file has no header (--no-header), so name columns "
-                    "by 1-based index",
-                    vn__csv_name(r), role, spec);
-    char list[256] = "";
-    size_t at = 0;
-    for (size_t i = 0; i < nc && at + 4 < sizeof list; i++) {
-        const int k = snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "",
-                               vn__csv_colname(r, i));
-        at = k < 0 ? at : at + (size_t)k;
-    }
-    if (at >= sizeof list)
-        memcpy(list + sizeof list - 5, "...", 4);
-    return fail(ev, VN_ERR_DATA, "%s: no %s column \"%s\" (columns: %s)", vn__csv_name(r), role,
-                spec, list);
+    const vn_status st = vn__csv_find_column(r, spec, role, col, ev->err, sizeof ev->err);
+    ev->failed = ev->failed || st != VN_OK;
+    return st;
 }
 
-/* Checks that s[0..n) is valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF). */
-static bool utf8_valid(const unsigned char *s, size_t n)
+static int number(vn_eval *ev, const vn__csv *r, size_t col, const char *role,
+                  const char *colname, vn_missing missing, double *out)
 {
-    for (size_t i = 0; i < n;) {
-        const unsigned c = s[i];
-        size_t k;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            k = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        i += k + 1;
-    }
-    return true;
+    const int k = vn__csv_number(r, col, role, colname, missing, out, ev->err, sizeof ev->err);
+    ev->failed = ev->failed || k < 0;
+    return k;
 }
 
 enum { BATCH = 1 << 16 };
@@ -573,33 +504,6 @@ static vn_status flush(vn_eval *ev, batch *b, bool weighted, bool sliced)
     const vn_rows rows = {b->n, b->y, 1, b->p, 1, weighted ? b->w : NULL, 1, sliced ? b->id : NULL};
     b->n = 0;
     return vn_eval_update(ev, &rows);
-}
-
-/* Parses numeric field col of the current record into *out. Returns 1 with a value,
- * 0 when the cell is missing and the policy is skip, -1 on error (ev->err set). */
-static int number(vn_eval *ev, const vn__csv *r, size_t col, const char *role,
-                  const char *colname, vn_missing missing, double *out)
-{
-    size_t len;
-    const char *f = vn__csv_field(r, col, &len);
-    const vn__num k = vn__parse_double(f, len, out);
-    if (k == VN__NUM_OK)
-        return 1;
-    const unsigned long long line = (unsigned long long)vn__csv_field_line(r, col);
-    const unsigned long long at = (unsigned long long)vn__csv_field_col(r, col);
-    if ((k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE) && missing == VN_MISSING_SKIP)
-        return 0;
-    const int show = len > 40 ? 40 : (int)len;
-    if (k == VN__NUM_EMPTY || k == VN__NUM_NONFINITE)
-        fail(ev, VN_ERR_DATA, "%s:%llu:%llu: %s column \"%s\": %s (use --missing skip to drop such rows)",
-             vn__csv_name(r), line, at, role, colname,
-             k == VN__NUM_EMPTY ? "missing value (empty cell)" : "not a finite number");
-    else
-        fail(ev, VN_ERR_DATA, "%s:%llu:%llu: %s column \"%s\": %s: \"%.*s%s\"", vn__csv_name(r),
-             line, at, role, colname,
-             k == VN__NUM_RANGE ? "number out of range for double precision" : "not a number",
-             show, f, (size_t)show < len ? "..." : "");
-    return -1;
 }
 
 static vn_status set_input_names(vn_eval *ev, const char *path, const vn__csv *r,
@@ -622,7 +526,7 @@ static vn_status set_input_names(vn_eval *ev, const char *path, const vn__csv *r
 
 /* The body of vn_eval_csv once the file is open. */
 static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, batch *b,
-                           const char **byv, size_t *byl)
+                           const char **byv, size_t *byl, vn__tsort *ts)
 {
     const bool weighted = cfg->weight != NULL;
     size_t cols[3], *bycol = NULL;
@@ -630,6 +534,9 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
     VN_TRY(find_column(ev, r, cfg->yhat, "prediction", &cols[1]));
     if (weighted)
         VN_TRY(find_column(ev, r, cfg->weight, "weight", &cols[2]));
+    size_t tcol = 0;
+    if (cfg->time)
+        VN_TRY(find_column(ev, r, cfg->time, "time", &tcol));
     if (ev->by_count) {
         bycol = vn__malloc(ev->by_count * sizeof *bycol);
         if (!bycol)
@@ -675,7 +582,7 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
         if (ev->by_count) {
             for (size_t c = 0; c < ev->by_count; c++) {
                 byv[c] = vn__csv_field(r, bycol[c], &byl[c]);
-                if (!utf8_valid((const unsigned char *)byv[c], byl[c])) {
+                if (!vn__utf8_valid((const unsigned char *)byv[c], byl[c])) {
                     st = fail(ev, VN_ERR_DATA, "%s:%llu:%llu: by column \"%s\": not valid UTF-8",
                               vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, bycol[c]),
                               (unsigned long long)vn__csv_field_col(r, bycol[c]), cfg->by[c]);
@@ -690,11 +597,38 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
                 st = intern(ev, key, keylen, &idx);
             b->id[b->n] = idx - 1;
         }
+        uint32_t sid = ev->by_count ? b->id[b->n] : 0;
+        if (st == VN_OK && cfg->time) {
+            size_t tl;
+            const char *tv = vn__csv_field(r, tcol, &tl);
+            const double row[VN_TS_COLS] = {v[0], v[1], v[2], 0};
+            if (tl == 0)
+                st = fail(ev, VN_ERR_DATA, "%s:%llu:%llu: time column \"%s\": missing value (empty cell)",
+                          vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, tcol),
+                          (unsigned long long)vn__csv_field_col(r, tcol), cfg->time);
+            else if (vn__tsort_add(ts, row, sid, tv, tl) != VN_OK)
+                st = VN_ERR_NOMEM;
+            continue;
+        }
         b->y[b->n] = v[0];
         b->p[b->n] = v[1];
         b->w[b->n] = v[2];
         if (st == VN_OK && ++b->n == BATCH)
             st = flush(ev, b, weighted, ev->by_count > 0);
+    }
+    if (st == VN_OK && cfg->time) { /* the rows, in time order */
+        size_t *idx = NULL;
+        st = vn__tsort_order(ts, &idx);
+        for (size_t k = 0; st == VN_OK && k < ts->n; k++) {
+            b->y[b->n] = ts->v[0][idx[k]];
+            b->p[b->n] = ts->v[1][idx[k]];
+            b->w[b->n] = ts->v[2][idx[k]];
+            b->id[b->n] = ts->sid[idx[k]];
+            if (++b->n == BATCH)
+                st = flush(ev, b, weighted, ev->by_count > 0);
+        }
+        vn__free(idx);
+        ev->auto_block = ev->ci.block == 0;
     }
     if (st == VN_OK && ev->rows_read == 0)
         st = fail(ev, VN_ERR_DATA, "%s: no data rows%s", vn__csv_name(r),
@@ -743,7 +677,9 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
         st = fail(ev, VN_ERR_NOMEM, "out of memory");
     else {
         b->n = 0;
-        st = read_rows(ev, r, cfg, b, byv, byl);
+        vn__tsort ts = {0};
+        st = read_rows(ev, r, cfg, b, byv, byl, &ts);
+        vn__tsort_free(&ts);
     }
     vn__free(b);
     vn__free(byv);
@@ -762,12 +698,11 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The distinct quantile levels of |e| the metrics ask for, ascending. */
-static size_t quantile_levels(const vn_eval *ev, double *q)
+size_t vn__quantile_levels(const vn__mspec *ms, size_t nms, double *q)
 {
     size_t n = 0;
-    for (size_t i = 0; i < ev->nms; i++) {
-        const double l = ev->ms[i].kind == MK_MEDAE ? 0.5 : ev->ms[i].kind == MK_AEQ ? ev->ms[i].param[0] : NAN;
+    for (size_t i = 0; i < nms; i++) {
+        const double l = ms[i].kind == MK_MEDAE ? 0.5 : ms[i].kind == MK_AEQ ? ms[i].param[0] : NAN;
         bool seen = isnan(l);
         for (size_t j = 0; j < n && !seen; j++)
             seen = q[j] == l;
@@ -855,9 +790,13 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
         VN_TRY(vn__metric_value(&ev->ms[m], s->acc, store ? &rows : NULL, &ev->opts, v, msg,
                                 VN_MSG_LEN));
     }
-    if (ev->ci.level > 0 && !small && s->len)
-        VN_TRY(vn__ci_slice(&ev->plan, ev->ms, ev->nms, &ev->opts, qs, nq, &rows, si, &ev->ci,
+    if (ev->ci.level > 0 && !small && s->len) {
+        vn__ci_cfg ci = ev->ci;
+        if (ev->auto_block)
+            ci.block = vn__auto_block(s->len);
+        VN_TRY(vn__ci_slice(&ev->plan, ev->ms, ev->nms, &ev->opts, qs, nq, &rows, si, &ci,
                             &res->values[si * ev->nms]));
+    }
     if (!small)
         VN_TRY(vn__notes_slice(res, si, s->acc, store ? &rows : NULL,
                                (ev->plan.needs & NEED_MOM) != 0));
@@ -883,6 +822,8 @@ static vn_status make_result(vn_eval *ev, vn_result **out)
     res->opts = ev->opts;
     res->min_count = ev->min_count;
     res->ci = ev->ci;
+    if (ev->auto_block)
+        res->ci.block = VN_BLOCK_AUTO;
     res->input = (vn_input_info){ev->source ? ev->source : vn__strdup(""),
                                  ev->ycol ? ev->ycol : vn__strdup(""),
                                  ev->pcol ? ev->pcol : vn__strdup(""),
@@ -932,7 +873,7 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
     double *qs = vn__calloc(nms ? 2 * nms : 1, sizeof *qs);
     vn_result *res = NULL;
     vn_status st = qs ? make_result(ev, &res) : VN_ERR_NOMEM;
-    const size_t nq = st == VN_OK ? quantile_levels(ev, qs) : 0;
+    const size_t nq = st == VN_OK ? vn__quantile_levels(ev->ms, ev->nms, qs) : 0;
     for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
         st = finish_slice(ev, res, i, qs, nq, qs + nms);
     vn__free(qs);
@@ -942,5 +883,39 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
         return st;
     }
     *out = res;
+    return VN_OK;
+}
+
+/* ---- for compare.c ---- */
+
+void vn__eval_get_view(const vn_eval *ev, vn__eval_view *v)
+{
+    *v = (vn__eval_view){&ev->plan, ev->ms, ev->nms, &ev->opts, ev->weighted, ev->min_count,
+                         ev->threads};
+}
+
+void vn__eval_keep_rows(vn_eval *ev) { ev->plan.needs |= NEED_STORE; }
+
+void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
+{
+    const slice *sl = &ev->slices[s];
+    *rows = (vn__rowset){sl->y, sl->p, sl->w, sl->len, ev->weighted, 0, NULL, NULL};
+}
+
+vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,
+                             const char *weight, uint64_t rows_read, uint64_t rows_missing,
+                             const char *data_hash)
+{
+    const char *in[4] = {source, y, yhat, weight};
+    char **to[4] = {&ev->source, &ev->ycol, &ev->pcol, &ev->wcol};
+    for (int i = 0; i < 4; i++) {
+        vn__free(*to[i]);
+        *to[i] = in[i] ? vn__strdup(in[i]) : NULL;
+        if (in[i] && !*to[i])
+            return VN_ERR_NOMEM;
+    }
+    ev->rows_read = rows_read;
+    ev->rows_missing = rows_missing;
+    vn__fmt(ev->data_hash, sizeof ev->data_hash, "%s", data_hash ? data_hash : "");
     return VN_OK;
 }

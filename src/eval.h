@@ -12,6 +12,8 @@
 
 #include "internal.h"
 
+#include <stdio.h>
+
 /* Rows per accumulation block. Each slice's rows are cut into blocks of this many rows
  * of its own sequence; block states are merged in order. Fixed forever within a
  * version: changing it changes last bits. */
@@ -142,6 +144,42 @@ typedef struct vn__opts {
 vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rowset *rows,
                            const vn__opts *o, vn_value *val, char *msg, size_t msglen);
 
+/* ---- output helpers (output.c), shared by the comparison's writers ---- */
+/* "overall" or "a=x,b=y" into buf. */
+const char *vn__slice_label(const vn_result *r, size_t s, char *buf, size_t len);
+/* src made safe for people's formats into buf: control characters become spaces; with md,
+ * | & < > are escaped so a value cannot break a Markdown table or inject markup. */
+const char *vn__clean(const char *src, char *buf, size_t len, bool md);
+/* JSON: a number at full precision, or null for NaN / inf; a string, or null when NULL or "". */
+void vn__json_num(FILE *fp, double x);
+void vn__json_opt_str(FILE *fp, const char *s);
+/* A value rounded for reading (6 significant digits; counts as integers; "n/a"). */
+void vn__human(char *buf, size_t len, double x, const vn__mspec *ms);
+
+/* ---- what the comparison (compare.c) reads from an evaluation (eval.c) ---- */
+typedef struct vn__eval_view {
+    const vn__plan *plan;
+    const vn__mspec *ms;
+    size_t nms;
+    const vn__opts *opts;
+    bool weighted;
+    uint64_t min_count;
+    int threads;
+} vn__eval_view;
+void vn__eval_get_view(const vn_eval *ev, vn__eval_view *v);
+/* Keep every slice's rows (for resamples); call before the first row. */
+void vn__eval_keep_rows(vn_eval *ev);
+/* The stored rows of slice s in row order (nq = 0); valid until vn_eval_free, also after
+ * vn_eval_finish. Needs vn__eval_keep_rows. */
+void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows);
+/* The distinct quantile levels of |e| metrics ms[0..nms) ask for, ascending, into q
+ * (room for nms); returns their number. */
+size_t vn__quantile_levels(const vn__mspec *ms, size_t nms, double *q);
+/* Input accounting for rows fed through vn_eval_update by a reader outside eval.c. */
+vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,
+                             const char *weight, uint64_t rows_read, uint64_t rows_missing,
+                             const char *data_hash);
+
 #endif /* VN_EVAL_H */
 
 /* Evaluates the metrics on one row set from scratch, exactly as a slice with these rows
@@ -173,7 +211,38 @@ double vn__sample_quantile(const double *v, size_t n, double q);
 bool vn__row_term(const vn__mspec *ms, const vn__opts *o, double y, double p, double *x,
                   bool *use);
 
+/* ---- resamples evaluated from row multiplicities (boot.c) ----
+ * A resample (or jackknife subset) of a slice's rows is given by how many times each row
+ * is in it. Most metrics can be computed from that without gathering the rows; the
+ * counter prepares per-row terms once per slice and evaluates batches of resamples. */
+typedef struct vn__counter vn__counter;
+
+/* Prepares the count-based evaluation of metrics ms[0..nms) (plan, quantile levels
+ * qs[0..nq) of |e|) on a slice's rows. Every argument is borrowed until
+ * vn__counter_free. *out is NULL (with VN_OK) when no metric can be evaluated this way,
+ * or when the per-row terms overflow (the gathered path then reports the overflow). */
+vn_status vn__counter_new(const vn__plan *plan, const vn__mspec *ms, size_t nms,
+                          const vn__opts *o, const double *qs, size_t nq,
+                          const vn__rowset *rows, vn__counter **out);
+void vn__counter_free(vn__counter *c);
+/* Metric m is evaluated by the counter (false for mda, mase, rmsse, ranks, d2_*,
+ * nrmse:norm=iqr, and for every metric when c is NULL). */
+bool vn__counter_has(const vn__counter *c, size_t m);
+/* B resamples of all rows, resample b taking row i cnt[b][i] times (Σ_i = the number of
+ * rows): theta[b*nms + m] for the metrics the counter has (others untouched), as
+ * vn__eval_rows would give them on the gathered rows to within the last bits. ok[b] is
+ * false when resample b must be evaluated from its gathered rows instead (a centred
+ * moment would lose accuracy). The values do not depend on B. */
+vn_status vn__counter_eval(const vn__counter *c, const uint8_t *const *cnt, size_t B,
+                           double *theta, bool *ok);
+/* The jackknife subsets: rows [g·n/G, (g+1)·n/G) left out, g = 0 … G−1; jack[g*nms + m]
+ * and ok[g] as for vn__counter_eval. */
+vn_status vn__counter_jack(const vn__counter *c, size_t G, double *jack, bool *ok);
+
 /* Confidence intervals (ci.c). */
+/* vn__ci_cfg.block of a result whose blocks were ceil(n^(1/3)) rows per slice. */
+#define VN_BLOCK_AUTO ((size_t)-1)
+
 typedef struct vn__ci_cfg {
     double level;
     vn_ci_method method;

@@ -38,7 +38,7 @@ static const vn_value *value_at(const vn_result *r, size_t s, size_t m)
 }
 
 /* "overall" or "a=x,b=y" into buf. */
-static const char *slice_label(const vn_result *r, size_t s, char *buf, size_t len)
+const char *vn__slice_label(const vn_result *r, size_t s, char *buf, size_t len)
 {
     if (s == 0)
         return "overall";
@@ -57,7 +57,7 @@ static const char *slice_label(const vn_result *r, size_t s, char *buf, size_t l
 /* A label made safe for people's formats, into buf: control characters (a quoted
  * newline in a CSV value) become spaces; for Markdown, | is escaped and &, <, > become
  * entities, so a value cannot break the table or inject markup. */
-static const char *clean(const char *src, char *buf, size_t len, bool md)
+const char *vn__clean(const char *src, char *buf, size_t len, bool md)
 {
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)src; *p && o + 6 < len; p++) {
@@ -88,7 +88,7 @@ static const char *clean(const char *src, char *buf, size_t len, bool md)
 static const char *people_label(const vn_result *r, size_t s, char *buf, size_t len, bool md)
 {
     char raw[512];
-    return clean(slice_label(r, s, raw, sizeof raw), buf, len, md);
+    return vn__clean(vn__slice_label(r, s, raw, sizeof raw), buf, len, md);
 }
 
 /* ---- JSON ---- */
@@ -135,14 +135,14 @@ void vn_format_double(char *buf, size_t len, double x)
     }
 }
 
-static void json_num(FILE *fp, double x)
+void vn__json_num(FILE *fp, double x)
 {
     char buf[40];
     vn_format_double(buf, sizeof buf, x);
     fputs(*buf ? buf : "null", fp);
 }
 
-static void json_opt_str(FILE *fp, const char *s)
+void vn__json_opt_str(FILE *fp, const char *s)
 {
     if (s && *s)
         json_str(fp, s);
@@ -157,11 +157,11 @@ static void write_json(const vn_result *r, FILE *fp)
             VN_JSON_SCHEMA, VN_VERSION);
     json_str(fp, in->source);
     fputs(", \"y\": ", fp);
-    json_opt_str(fp, in->y);
+    vn__json_opt_str(fp, in->y);
     fputs(", \"yhat\": ", fp);
-    json_opt_str(fp, in->yhat);
+    vn__json_opt_str(fp, in->yhat);
     fputs(", \"weight\": ", fp);
-    json_opt_str(fp, in->weight);
+    vn__json_opt_str(fp, in->weight);
     fprintf(fp, ", \"rows_read\": %llu, \"rows_missing\": %llu, \"rows_zero_weight\": %llu",
             (unsigned long long)in->rows_read, (unsigned long long)in->rows_missing,
             (unsigned long long)in->rows_zero_weight);
@@ -175,10 +175,13 @@ static void write_json(const vn_result *r, FILE *fp)
     if (r->ci.level > 0) {
         static const char *const methods[] = {"auto", "percentile", "bca", "analytic"};
         fputs("{\"level\": ", fp);
-        json_num(fp, r->ci.level);
-        fprintf(fp, ", \"method\": \"%s\", \"resamples\": %u, \"seed\": %llu, \"block_size\": %zu}",
-                methods[r->ci.method], r->ci.resamples, (unsigned long long)r->ci.seed,
-                r->ci.block);
+        vn__json_num(fp, r->ci.level);
+        fprintf(fp, ", \"method\": \"%s\", \"resamples\": %u, \"seed\": %llu, \"block_size\": ",
+                methods[r->ci.method], r->ci.resamples, (unsigned long long)r->ci.seed);
+        if (r->ci.block == VN_BLOCK_AUTO)
+            fputs("\"auto\"}", fp); /* ceil(n^(1/3)) rows per slice */
+        else
+            fprintf(fp, "%zu}", r->ci.block);
     } else {
         fputs("null", fp);
     }
@@ -201,7 +204,7 @@ static void write_json(const vn_result *r, FILE *fp)
             if (ms->kind == MK_NRMSE)
                 json_str(fp, vn__nrmse_norms[(int)ms->param[j]]);
             else
-                json_num(fp, ms->param[j]);
+                vn__json_num(fp, ms->param[j]);
         }
         fprintf(fp, "}, \"direction\": \"%s\", \"unit\": ", direction_name(ms->info->direction));
         json_str(fp, ms->info->unit);
@@ -211,7 +214,7 @@ static void write_json(const vn_result *r, FILE *fp)
     for (size_t s = 0; s < r->nslices; s++) {
         char label[512];
         fputs(s ? ",\n    {\"slice\": " : "\n    {\"slice\": ", fp);
-        json_str(fp, slice_label(r, s, label, sizeof label));
+        json_str(fp, vn__slice_label(r, s, label, sizeof label));
         fputs(", \"by\": {", fp);
         for (size_t c = 0; s > 0 && c < r->by_count; c++) {
             fputs(c ? ", " : "", fp);
@@ -225,21 +228,21 @@ static void write_json(const vn_result *r, FILE *fp)
             fputs(m ? ",\n      " : "\n      ", fp);
             json_str(fp, r->ms[m].key);
             fputs(": {\"value\": ", fp);
-            json_num(fp, v->value);
+            vn__json_num(fp, v->value);
             fputs(", \"reason\": ", fp);
-            json_opt_str(fp, vn_reason_name(v->reason));
+            vn__json_opt_str(fp, vn_reason_name(v->reason));
             fputs(", \"message\": ", fp);
-            json_opt_str(fp, v->message);
+            vn__json_opt_str(fp, v->message);
             if (r->ci.level > 0) {
                 if (isfinite(v->lo) && isfinite(v->hi)) {
                     fputs(", \"ci\": {\"low\": ", fp);
-                    json_num(fp, v->lo);
+                    vn__json_num(fp, v->lo);
                     fputs(", \"high\": ", fp);
-                    json_num(fp, v->hi);
+                    vn__json_num(fp, v->hi);
                     fprintf(fp, ", \"method\": \"%s\"}", v->ci_method);
                 } else {
                     fputs(", \"ci\": null, \"ci_reason\": ", fp);
-                    json_opt_str(fp, v->ci_note);
+                    vn__json_opt_str(fp, v->ci_note);
                 }
             }
             fputc('}', fp);
@@ -252,7 +255,7 @@ static void write_json(const vn_result *r, FILE *fp)
         fputs(i ? ",\n    {\"code\": " : "\n    {\"code\": ", fp);
         json_str(fp, r->notes[i].code);
         fputs(", \"slice\": ", fp);
-        json_str(fp, slice_label(r, r->notes[i].slice, label, sizeof label));
+        json_str(fp, vn__slice_label(r, r->notes[i].slice, label, sizeof label));
         fputs(", \"message\": ", fp);
         json_str(fp, r->notes[i].message);
         fputc('}', fp);
@@ -307,7 +310,7 @@ static void write_csv(const vn_result *r, FILE *fp)
     fputc('\n', fp);
     for (size_t s = 0; s < r->nslices; s++) {
         char label[512];
-        csv_cell(fp, slice_label(r, s, label, sizeof label));
+        csv_cell(fp, vn__slice_label(r, s, label, sizeof label));
         for (size_t c = 0; c < r->by_count; c++) {
             fputc(',', fp);
             csv_cell(fp, s ? r->slices[s].values[c] : "");
@@ -330,7 +333,7 @@ static void write_csv(const vn_result *r, FILE *fp)
 /* ---- for people: table and Markdown ---- */
 
 /* A value rounded for reading: 6 significant digits, plain notation where sensible. */
-static void human(char *buf, size_t len, double x, const vn__mspec *ms)
+void vn__human(char *buf, size_t len, double x, const vn__mspec *ms)
 {
     if (!isfinite(x)) {
         snprintf(buf, len, "n/a");
@@ -348,13 +351,13 @@ static void human(char *buf, size_t len, double x, const vn__mspec *ms)
 static void human_ci(char *buf, size_t len, const vn_value *v, const vn__mspec *ms)
 {
     char a[40], b[40], c[40];
-    human(a, sizeof a, v->value, ms);
+    vn__human(a, sizeof a, v->value, ms);
     if (!isfinite(v->lo) || !isfinite(v->hi)) {
         snprintf(buf, len, "%s", a);
         return;
     }
-    human(b, sizeof b, v->lo, ms);
-    human(c, sizeof c, v->hi, ms);
+    vn__human(b, sizeof b, v->lo, ms);
+    vn__human(c, sizeof c, v->hi, ms);
     if (snprintf(buf, len, "%s [%s, %s]", a, b, c) >= (int)len)
         buf[len - 1] = '\0'; /* cannot happen with 6 significant digits; never overflow */
 }
@@ -368,10 +371,10 @@ static void header_lines(const vn_result *r, FILE *fp, bool md)
 {
     char src[512], y[256], yhat[256], w[256];
     const vn_input_info raw = r->input, *in = &raw;
-    const vn_input_info cleaned = {clean(raw.source, src, sizeof src, md),
-                                   clean(raw.y, y, sizeof y, md),
-                                   clean(raw.yhat, yhat, sizeof yhat, md),
-                                   clean(raw.weight, w, sizeof w, md),
+    const vn_input_info cleaned = {vn__clean(raw.source, src, sizeof src, md),
+                                   vn__clean(raw.y, y, sizeof y, md),
+                                   vn__clean(raw.yhat, yhat, sizeof yhat, md),
+                                   vn__clean(raw.weight, w, sizeof w, md),
                                    raw.rows_read, raw.rows_missing, raw.rows_zero_weight,
                                    raw.data_hash};
     in = &cleaned;
@@ -401,7 +404,9 @@ static void header_lines(const vn_result *r, FILE *fp, bool md)
         if (r->ci.method != VN_CI_ANALYTIC)
             fprintf(fp, "; %u resamples, seed %llu%s", r->ci.resamples,
                     (unsigned long long)r->ci.seed,
-                    r->ci.block >= 2 ? ", moving blocks" : "");
+                    r->ci.block == VN_BLOCK_AUTO ? ", moving blocks of ceil(n^(1/3)) rows"
+                    : r->ci.block >= 2           ? ", moving blocks"
+                                                 : "");
         fprintf(fp, ")%s\n", md ? "_" : "");
     }
     fputc('\n', fp);
@@ -422,13 +427,13 @@ static void write_long(const vn_result *r, FILE *fp)
     for (size_t m = 0; m < r->nmetrics; m++) {
         const vn_value *v = value_at(r, 0, m);
         char num[64];
-        human(num, sizeof num, v->value, &r->ms[m]);
+        vn__human(num, sizeof num, v->value, &r->ms[m]);
         fprintf(fp, "%-*s  %14s%s", (int)kw, r->ms[m].key, num,
                 isfinite(v->value) ? unit_suffix(&r->ms[m]) : "");
         if (ci && isfinite(v->lo) && isfinite(v->hi)) {
             char lo[40], hi[40];
-            human(lo, sizeof lo, v->lo, &r->ms[m]);
-            human(hi, sizeof hi, v->hi, &r->ms[m]);
+            vn__human(lo, sizeof lo, v->lo, &r->ms[m]);
+            vn__human(hi, sizeof hi, v->hi, &r->ms[m]);
             fprintf(fp, "  [%s, %s] %s", lo, hi, v->ci_method);
         } else if (ci && v->reason == VN_REASON_NONE && *v->ci_note) {
             fprintf(fp, "  (no interval: %s)", v->ci_note);

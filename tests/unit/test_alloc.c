@@ -1,13 +1,15 @@
 /*
  * test_alloc.c — allocation-failure injection: fail the Nth allocation, for every N,
  * along a whole evaluation of a small CSV file (slices, stored rows, quantiles, ranks,
- * bootstrap intervals, notes, every output format). Each run must end with VN_ERR_NOMEM — or with VN_OK
+ * bootstrap intervals, notes, every output format), and along a comparison. Each run must end with VN_ERR_NOMEM — or with VN_OK
  * and exactly the output of an undisturbed run, where a module retried on a slower
  * path — never crash, and leave no block allocated (counted by the hook itself,
  * independently of any sanitizer).
  */
 #include "vernier.h"
 #include "alloc_hook.h"
+
+#include <stdio.h>
 #include "unit.h"
 
 #include <stdlib.h>
@@ -54,14 +56,54 @@ static vn_status pipeline(const char *path, char **json, size_t *json_len)
     return st;
 }
 
+/* A comparison over the small file (yhat and w as the two predictions): CSV reading with
+ * slices, the paired bootstrap on two threads, DM tests, guards, every output format. */
+static vn_status compare_pipeline(const char *path, char **out, size_t *out_len)
+{
+    vn_compare_config cfg;
+    vn_compare_config_init(&cfg);
+    const char *by[] = {"g"}, *guards[] = {"rmse:5%", "mean_error"};
+    cfg.eval.metrics = "mae,rmse,mean_error,r2,medae";
+    cfg.eval.by_count = 1;
+    cfg.eval.by_names = by;
+    cfg.eval.threads = 2;
+    cfg.eval.resamples = 4;
+    cfg.guards = guards;
+    cfg.guard_count = 2;
+    cfg.dm_losses = "squared,pinball:q=0.8";
+    vn_compare_csv cc;
+    vn_compare_csv_init(&cc);
+    cc.csv.y = "y";
+    cc.csv.yhat = "yhat";
+    cc.csv.by = by;
+    cc.candidate = "w";
+    cc.time = "y"; /* exercises the time-sort buffer */
+    vn_compare *c = NULL;
+    vn_comparison *r = NULL;
+    vn_status st = vn_compare_new(&cfg, &c, NULL, 0);
+    if (st == VN_OK)
+        st = vn_compare_csv_read(c, path, &cc);
+    if (st == VN_OK)
+        st = vn_compare_finish(c, &r);
+    vn_compare_free(c);
+    FILE *mem = open_memstream(out, out_len);
+    for (int f = 0; st == VN_OK && f < 4; f++)
+        st = vn_comparison_write(r, (vn_format)f, mem);
+    fclose(mem);
+    vn_comparison_free(r);
+    return st;
+}
+
+typedef vn_status (*pipeline_fn)(const char *path, char **out, size_t *out_len);
+
 /* Fails each allocation of the pipeline over path in turn. */
-static void fail_each(const char *path, const char *what)
+static void fail_each(pipeline_fn run, const char *path, const char *what)
 {
     fail_at = -1;
     calls = 0;
     char *ref = NULL, *out = NULL;
     size_t ref_len = 0, out_len = 0;
-    CHECK(pipeline(path, &ref, &ref_len) == VN_OK);
+    CHECK(run(path, &ref, &ref_len) == VN_OK);
     const long total = calls;
     CHECK(live == 0);
     long nomem = 0, bad = 0, leaks = 0, recovered = 0;
@@ -69,7 +111,7 @@ static void fail_each(const char *path, const char *what)
         fail_at = n;
         calls = 0;
         live = 0;
-        const vn_status st = pipeline(path, &out, &out_len);
+        const vn_status st = run(path, &out, &out_len);
         nomem += st == VN_ERR_NOMEM;
         if (st == VN_OK) {
             recovered++;
@@ -112,9 +154,10 @@ int main(void)
     fclose(fp);
 
     vn_set_allocator(hook, NULL);
-    fail_each(path, "evaluation");
+    fail_each(pipeline, path, "evaluation");
     with_ci = 1;
-    fail_each(small, "evaluation with bootstrap intervals");
+    fail_each(pipeline, small, "evaluation with bootstrap intervals");
+    fail_each(compare_pipeline, small, "comparison");
     vn_set_allocator(NULL, NULL);
     unlink(path);
     unlink(small);
