@@ -20,10 +20,10 @@ WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpo
 ifeq ($(CI),true)
 WARN     += -Werror
 endif
-PKGS      = zlib sqlite3
+PKGS      = zlib sqlite3 yaml-0.1
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -ffp-contract=off -fPIC $(WARN) -Iinclude -Isrc \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lsqlite3) -lm -lpthread
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lsqlite3 -lyaml) -lm -lpthread
 
 LIB_SRC   = $(wildcard src/*.c)
 CLI_SRC   = $(wildcard cli/*.c)
@@ -32,7 +32,7 @@ LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test test-unit test-cli test-oracle test-store asan ubsan bench bench-smoke clean
+.PHONY: all deps demo test test-unit test-cli test-check test-oracle test-store asan ubsan bench bench-smoke clean
 
 all: $(BUILD)/libvernier.a $(BUILD)/libvernier.so $(BUILD)/vernier
 
@@ -62,15 +62,19 @@ demo: deps all
 	$(BUILD)/vernier eval examples/demand.csv -y demand -p forecast --by store
 	$(BUILD)/vernier compare examples/eta.csv -y actual -p v1 -p v2 --primary p95_abs_error \
 	    --guard mean_error:0.5 --threads 0 || echo "(exit $$?: the challenger does not win)"
+	$(BUILD)/vernier check --spec examples/vernier.yaml
 
 test: deps all $(UNIT_BIN)
-	@$(MAKE) --no-print-directory test-unit test-cli test-oracle test-store bench-smoke
+	@$(MAKE) --no-print-directory test-unit test-cli test-check test-oracle test-store bench-smoke
 
 test-unit: $(UNIT_BIN)
 	@sh tests/run_unit.sh $(UNIT_BIN)
 
 test-cli: $(BUILD)/vernier
 	@sh tests/cli/run.sh $(BUILD)/vernier
+
+test-check: $(BUILD)/vernier
+	@sh tests/check/e2e.sh $(BUILD)/vernier
 
 test-oracle: $(BUILD)/vernier
 	VERNIER=$(abspath $(BUILD)/vernier) $(PYTHON) -m pytest -q -p no:cacheprovider tests/oracle
@@ -81,11 +85,11 @@ test-store: $(BUILD)/vernier
 asan:
 	$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
 	  CFLAGS="-g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  test-unit test-cli
+	  test-unit test-cli test-check
 
 ubsan:
 	$(MAKE) --no-print-directory BUILD=build-ubsan OPT=-O1 \
-	  CFLAGS="-g -fsanitize=undefined -fno-sanitize-recover=all" test-unit test-cli
+	  CFLAGS="-g -fsanitize=undefined -fno-sanitize-recover=all" test-unit test-cli test-check
 
 bench: all
 	$(PYTHON) bench/run.py

@@ -474,6 +474,81 @@ const char *vn_comparison_summary(const vn_comparison *c);
 vn_status vn_comparison_write(const vn_comparison *c, vn_format fmt, FILE *fp);
 
 /* ---------------------------------------------------------------------------------
+ * Gates: a version-controlled spec (`vernier.yaml`, docs/spec.md) says which metrics,
+ * on which slices, must meet which thresholds; a check evaluates the data it names and
+ * applies every gate to every chosen slice (docs/check.md).
+ * ------------------------------------------------------------------------------- */
+#define VN_CHECK_JSON_SCHEMA "vernier.check/1"
+
+/* Validates a spec without reading data: VN_OK, VN_ERR_DATA with one line
+ * "FILE:LINE:COL: message" in errbuf, or VN_ERR_IO when the file cannot be read. */
+vn_status vn_spec_validate(const char *path, char *errbuf, size_t errlen);
+/* The commented starter spec written by `vernier spec init` (valid as it stands). */
+const char *vn_spec_template(void);
+
+typedef struct vn_check_config {
+    const char *spec;           /* the spec file ("vernier.yaml" when NULL; "-" = stdin) */
+    const char *data;           /* overrides data.path when not NULL */
+    const char *store;          /* overrides baseline.store when not NULL */
+    int threads;                /* as vn_eval_config.threads */
+} vn_check_config;
+
+typedef enum vn_gate_status {
+    VN_GATE_PASS = 0,
+    VN_GATE_FAIL = 1,    /* an error-severity gate is not met */
+    VN_GATE_WARN = 2,    /* a warn-severity gate is not met */
+    VN_GATE_SKIPPED = 3, /* not applied: slice below min_count, baseline missing (skip) */
+    VN_GATE_ERROR = 4,   /* could not be applied: metric undefined, no interval, ... */
+} vn_gate_status;
+
+/* "pass", "fail", "warn", "skipped", "error". */
+const char *vn_gate_status_name(vn_gate_status s);
+
+typedef struct vn_gate_result {
+    const char *gate;       /* the gate's name (its `name`, else built from metric and bound) */
+    const char *metric;     /* the spec's metric id */
+    const char *slice;      /* "overall", "region=north", "price=[10, 100)", a filter's id */
+    vn_gate_status status;
+    int warn_only;          /* the gate's severity is warn */
+    double value;           /* the number compared (the value or a CI bound); NaN if none */
+    double reference;       /* the baseline's or the best constant model's value; NaN if none */
+    double lo, hi;          /* the range value had to lie in (-inf / +inf when open) */
+    uint64_t rows;          /* rows of the slice */
+    const char *message;    /* one line, with the numbers */
+    unsigned line, col;     /* the gate's position in the spec */
+} vn_gate_result;
+
+typedef struct vn_check vn_check;
+
+/* Loads the spec, reads the data (and the baseline), evaluates and applies the gates.
+ * Spec and data errors are VN_ERR_DATA ("FILE:LINE:COL: ..."), unreadable files
+ * VN_ERR_IO; on error *out is NULL and the message is in errbuf. */
+vn_status vn_check_run(const vn_check_config *cfg, vn_check **out, char *errbuf, size_t errlen);
+void vn_check_free(vn_check *c);
+size_t vn_check_count(const vn_check *c);
+const vn_gate_result *vn_check_at(const vn_check *c, size_t i);
+/* 0: every error-severity gate passed; 1: one failed or could not be applied; 5: no
+ * gate could be applied at all (every result skipped or error). The CLI's exit code. */
+int vn_check_verdict(const vn_check *c);
+
+/* Where the spec's `ci:` section asks for outputs (NULL when not asked), and its GitHub
+ * mode (-1 auto: when GITHUB_ACTIONS is "true", 0 off, 1 on). */
+const char *vn_check_junit_path(const vn_check *c);
+const char *vn_check_markdown_path(const vn_check *c);
+const char *vn_check_json_path(const vn_check *c);
+int vn_check_github(const vn_check *c);
+
+typedef enum vn_check_format {
+    VN_CHECK_TABLE = 0,  /* the verdict table for people */
+    VN_CHECK_JSON = 1,   /* schema VN_CHECK_JSON_SCHEMA */
+    VN_CHECK_JUNIT = 2,  /* JUnit XML: one testcase per gate x slice */
+    VN_CHECK_MD = 3,     /* a Markdown summary (at most 1 MiB, for $GITHUB_STEP_SUMMARY) */
+    VN_CHECK_GITHUB = 4, /* GitHub workflow commands: ::error / ::warning, at most 10 */
+} vn_check_format;
+
+vn_status vn_check_write(const vn_check *c, vn_check_format fmt, FILE *fp);
+
+/* ---------------------------------------------------------------------------------
  * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has
  * the schema, queryable with plain SQL). Writes are one transaction per run, so a
  * killed process leaves the whole run or none; the file is opened in WAL mode with a

@@ -412,12 +412,8 @@ static bool join_grow(join_map *m)
 static vn_status csv_open(vn_compare *c, const char *path, const vn_csv_config *cc, vn__csv **r)
 {
     vn__csv_opts o = {cc->delimiter, cc->header ? 1 : 0, cc->max_field, cc->hash != 0};
-    if (!o.delim) {
-        const size_t n = strlen(path);
-        const bool tsv = (n >= 4 && strcmp(path + n - 4, ".tsv") == 0) ||
-                         (n >= 7 && strcmp(path + n - 7, ".tsv.gz") == 0);
-        o.delim = tsv ? '\t' : ',';
-    }
+    if (!o.delim)
+        o.delim = vn__csv_default_delimiter(path);
     const vn_status st = vn__csv_open(path, &o, r, c->err, sizeof c->err);
     c->failed = c->failed || st != VN_OK;
     return st;

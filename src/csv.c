@@ -752,3 +752,11 @@ int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *c
              show, f, (size_t)show < len ? "..." : "");
     return -1;
 }
+
+char vn__csv_default_delimiter(const char *path)
+{
+    const size_t n = strlen(path);
+    const bool tsv = (n >= 4 && strcmp(path + n - 4, ".tsv") == 0) ||
+                     (n >= 7 && strcmp(path + n - 7, ".tsv.gz") == 0);
+    return tsv ? '\t' : ',';
+}

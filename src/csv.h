@@ -91,6 +91,8 @@ vn_status vn__csv_find_column(const vn__csv *r, const char *spec, const char *ro
  * a "FILE:LINE:COL: role column \"name\": ..." message in errbuf. */
 int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *colname,
                    vn_missing missing, double *out, char *errbuf, size_t errlen);
+/* The delimiter a file name implies: tab for *.tsv and *.tsv.gz, else comma. */
+char vn__csv_default_delimiter(const char *path);
 /* s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool vn__utf8_valid(const unsigned char *s, size_t n);
 

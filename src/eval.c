@@ -658,12 +658,8 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
     if (ev->source)
         return fail(ev, VN_ERR_USAGE, "vn_eval_csv: one file per evaluation");
     vn__csv_opts o = {cfg->delimiter, cfg->header ? 1 : 0, cfg->max_field, cfg->hash != 0};
-    if (!o.delim) {
-        const size_t n = strlen(path);
-        const bool tsv = (n >= 4 && strcmp(path + n - 4, ".tsv") == 0) ||
-                         (n >= 7 && strcmp(path + n - 7, ".tsv.gz") == 0);
-        o.delim = tsv ? '\t' : ',';
-    }
+    if (!o.delim)
+        o.delim = vn__csv_default_delimiter(path);
     vn__csv *r = NULL;
     vn_status st = vn__csv_open(path, &o, &r, ev->err, sizeof ev->err);
     if (st != VN_OK) {

@@ -94,6 +94,24 @@ static vn_status compare_pipeline(const char *path, char **out, size_t *out_len)
     return st;
 }
 
+/* A check over a spec of the small file: by and bins slices, an interval, a baseline
+ * file (the same file), a dummy gate, every output format. */
+static char check_spec[64];
+
+static vn_status check_pipeline(const char *path, char **out, size_t *out_len)
+{
+    (void)path;
+    vn_check_config cfg = {check_spec, NULL, NULL, 2};
+    vn_check *c = NULL;
+    vn_status st = vn_check_run(&cfg, &c, NULL, 0);
+    FILE *mem = open_memstream(out, out_len);
+    for (int f = 0; st == VN_OK && f < 5; f++)
+        st = vn_check_write(c, (vn_check_format)f, mem);
+    fclose(mem);
+    vn_check_free(c);
+    return st;
+}
+
 typedef vn_status (*pipeline_fn)(const char *path, char **out, size_t *out_len);
 
 /* Fails each allocation of the pipeline over path in turn. */
@@ -158,6 +176,19 @@ int main(void)
     with_ci = 1;
     fail_each(pipeline, small, "evaluation with bootstrap intervals");
     fail_each(compare_pipeline, small, "comparison");
+    snprintf(check_spec, sizeof check_spec, "/tmp/vn_alloc_spec_XXXXXX");
+    fp = fdopen(mkstemp(check_spec), "w");
+    fprintf(fp, "version: 1\ndata: {path: %s, y: y, prediction: yhat, weight: w}\n"
+                "metrics:\n  - {id: mae, type: mae, uncertainty: {level: 0.9, method: percentile, resamples: 3}}\n"
+                "  - {id: p90, type: abs_error_quantile, params: {q: 0.9}}\n"
+                "slices:\n  - {id: g, by: g}\n  - {id: b, bins: {column: y, edges: [0, 3, 10]}}\n"
+                "baseline: {file: %s}\n"
+                "gates:\n  - {metric: mae, max: 2, slices: \"*\"}\n  - {metric: mae, on: ci_high, max: 3}\n"
+                "  - {metric: p90, vs: dummy, slices: [g]}\n"
+                "  - {metric: mae, vs: baseline, max_regression: \"5%%\"}\n", small, small);
+    fclose(fp);
+    fail_each(check_pipeline, small, "check");
+    unlink(check_spec);
     vn_set_allocator(NULL, NULL);
     unlink(path);
     unlink(small);
