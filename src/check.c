@@ -232,6 +232,7 @@ typedef struct ctx {
     size_t *group_of; /* per spec metric */
     char (*keys)[VN_KEY_MAX]; /* canonical key per spec metric */
     vn_result **res;  /* ngroups x (1 + nslices): [0] overall, [1 + d] slice definition d */
+    char **bins;      /* per slice definition: its bin labels "[a, b)", 32 bytes each */
 } ctx;
 
 static bool same_unc(const vn__spec_metric *a, const vn__spec_metric *b)
@@ -290,9 +291,9 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
 }
 
 /* The slice of row i under definition d (NULL: overall): false when the row is not in
- * it; otherwise vals/lens hold the by values (bins: the bin label, in buf). */
+ * it; otherwise vals/lens hold the by values (bins: the bin's label). */
 static bool row_slice(const ctx *x, const vn__spec_slice *d, size_t i, const char **vals,
-                      size_t *lens, char *buf, size_t buflen)
+                      size_t *lens)
 {
     if (!d)
         return true;
@@ -304,12 +305,12 @@ static bool row_slice(const ctx *x, const vn__spec_slice *d, size_t i, const cha
         return true;
     case VN__SLICE_BINS: {
         const double v = col_of(t, d->column)->v[i];
+        const char *labels = x->bins[d - x->sp->slices];
         for (size_t b = 0; b + 1 < d->nedges; b++) {
             const bool last = b + 2 == d->nedges;
             if (v >= d->edges[b] && (v < d->edges[b + 1] || (last && v == d->edges[b + 1]))) {
-                vn__fmt(buf, buflen, "[%g, %g%c", d->edges[b], d->edges[b + 1], last ? ']' : ')');
-                vals[0] = buf;
-                lens[0] = strlen(buf);
+                vals[0] = labels + 32 * b;
+                lens[0] = strlen(vals[0]);
                 return true;
             }
         }
@@ -352,13 +353,12 @@ static vn_status feed(const ctx *x, vn_eval *ev, const group *g, const vn__spec_
     uint32_t ids[FEED];
     const char *vals[16];
     size_t lens[16], nb = 0;
-    char buf[80];
     vn_status st = VN_OK;
     for (size_t k = 0; st == VN_OK && k < t->n; k++) {
         const size_t i = t->order ? t->order[k] : k;
         if (sid)
             sid[i] = UINT32_MAX;
-        if (!row_slice(x, d, i, vals, lens, buf, sizeof buf))
+        if (!row_slice(x, d, i, vals, lens))
             continue;
         uint32_t id = 0;
         if (sliced && (st = vn_eval_slice(ev, vals, lens, &id)) != VN_OK)
@@ -960,6 +960,19 @@ static vn_status run(ctx *x, vn_check *c, char *errbuf, size_t errlen)
             VN_TRY(need(&x->t, s->column, s->op >= VN__OP_LT ? USE_LOOSE : USE_TEXT));
     }
     VN_TRY(make_groups(x, errbuf, errlen));
+    x->bins = vn__calloc(sp->nslices ? sp->nslices : 1, sizeof *x->bins);
+    if (!x->bins)
+        return VN_ERR_NOMEM;
+    for (size_t d = 0; d < sp->nslices; d++) {
+        const vn__spec_slice *s = &sp->slices[d];
+        if (s->kind != VN__SLICE_BINS)
+            continue;
+        if (!(x->bins[d] = vn__malloc(32 * s->nedges)))
+            return VN_ERR_NOMEM;
+        for (size_t b = 0; b + 1 < s->nedges; b++)
+            vn__fmt(x->bins[d] + 32 * b, 32, "[%g, %g%c", s->edges[b], s->edges[b + 1],
+                    b + 2 == s->nedges ? ']' : ')');
+    }
     const char *path = x->cfg->data ? x->cfg->data : sp->data.path;
     VN_TRY(load_table(x, &x->t, path, errbuf, errlen));
     c->rows_read = x->t.rows_read;
@@ -1001,6 +1014,9 @@ vn_status vn_check_run(const vn_check_config *cfg, vn_check **out, char *errbuf,
     vn__free(x.groups);
     vn__free(x.group_of);
     vn__free(x.keys);
+    for (size_t d = 0; x.bins && d < c->spec->nslices; d++)
+        vn__free(x.bins[d]);
+    vn__free(x.bins);
     table_free(&x.t);
     if (st != VN_OK) {
         if (st == VN_ERR_NOMEM)
