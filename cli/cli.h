@@ -103,6 +103,7 @@ int cli_parse_u64(const char *s, unsigned long long *out);
 
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_slices(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);

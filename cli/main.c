@@ -20,6 +20,7 @@ static const char usage[] =
     "  eval      compute the metric battery for actuals and predictions in a CSV/TSV file\n"
     "  compare   champion vs challenger on the same rows: paired differences, p-values,\n"
     "            a verdict per metric and an exit code that can gate a deployment\n"
+    "  slices    find the slices where the model is significantly worse than elsewhere\n"
     "  check     apply the gates of a vernier.yaml spec (for CI): exit 0 pass, 1 fail\n"
     "  spec      write a starter vernier.yaml (init) or validate one (check)\n"
     "  metrics   list the metric catalog with definitions, direction and unit\n"
@@ -172,6 +173,8 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0)
         return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "slices") == 0)
+        return cmd_slices(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "spec") == 0)
@@ -187,6 +190,8 @@ int main(int argc, char **argv)
                 return cmd_eval(2, sub);
             if (strcmp(argv[2], "compare") == 0)
                 return cmd_compare(2, sub);
+            if (strcmp(argv[2], "slices") == 0)
+                return cmd_slices(2, sub);
             if (strcmp(argv[2], "check") == 0)
                 return cmd_check(2, sub);
             if (strcmp(argv[2], "spec") == 0)

@@ -549,6 +549,145 @@ typedef enum vn_check_format {
 vn_status vn_check_write(const vn_check *c, vn_check_format fmt, FILE *fp);
 
 /* ---------------------------------------------------------------------------------
+ * Worst-slice discovery: where is the model bad? (`vernier slices`, docs/slices.md)
+ *
+ * Candidate slices are the values of categorical columns and quantile bins of numeric
+ * columns and, at depth 2, conjunctions of two candidates from different columns. For
+ * each: one metric on the slice and on the rest of the rows, their difference with a
+ * normal (CLT) interval and a two-sided p-value, the slice's share of the rows and of
+ * the total loss. The p-values are adjusted across every tested candidate (Holm or
+ * Benjamini–Hochberg); the findings are the slices significantly worse than the rest
+ * (at depth 2 also than both parents), largest worsening first.
+ *
+ * The metric is a weighted mean of a per-row term (mae, mse, mape, ...) or the square
+ * root of one (rmse, rmsle), so a slice is a handful of sums over its rows: the file is
+ * read once into memory, each column (pair of columns) is one pass over the rows into
+ * per-candidate sums, and the rest is the total minus the slice. A slice's value is
+ * the value `vernier eval --by` reports for the same rows.
+ * ------------------------------------------------------------------------------- */
+#define VN_SLICES_JSON_SCHEMA "vernier.slices/1"
+
+typedef enum vn_adjust {
+    VN_ADJUST_HOLM = 0, /* family-wise error rate (Holm 1979) */
+    VN_ADJUST_BH = 1,   /* false discovery rate (Benjamini & Hochberg 1995) */
+} vn_adjust;
+
+typedef struct vn_slices_config {
+    vn_csv_config csv;        /* y, yhat, weight, delimiter, header, missing, max_field;
+                                 by, time and hash are not used */
+    const char *metric;       /* one metric, e.g. "mae" (NULL) or "pinball:q=0.9"; others
+                                 than weighted means of a per-row term (and rmse, rmsle)
+                                 are VN_ERR_USAGE, the message lists the supported ones */
+    vn_zero_policy zero_policy;
+    size_t column_count;      /* candidate columns (name or 1-based index); 0 = every */
+    const char *const *columns; /* column except y, yhat and weight */
+    int depth;                /* 1 (default) or 2 */
+    unsigned bins;            /* quantile bins per numeric column, 2 to 100 (default 5) */
+    uint64_t min_count;       /* a slice and its rest need this many rows to be tested
+                                 (default 30; at least 2 is always required) */
+    size_t top;               /* findings to report (default 10; 0 = all) */
+    vn_adjust adjust;
+    double level;             /* of the intervals and the tests (default 0.95) */
+    size_t max_values;        /* a categorical column with more distinct values is left
+                                 out with a note (default 1000) */
+} vn_slices_config;
+
+/* Fills a config with the defaults above (metric NULL, csv as vn_csv_config_init). */
+void vn_slices_config_init(vn_slices_config *cfg);
+
+typedef enum vn_slice_status {
+    VN_SLICE_WORSE = 0,           /* significantly worse than the rest (and, at depth 2,
+                                     than both parents): a finding */
+    VN_SLICE_BETTER = 1,          /* significantly better, likewise */
+    VN_SLICE_NOT_SIGNIFICANT = 2, /* tested, neither of the above */
+    VN_SLICE_TOO_FEW_ROWS = 3,    /* the slice, its rest or a parent's rest has fewer than
+                                     min_count rows: not tested */
+    VN_SLICE_UNDEFINED = 4,       /* the metric is undefined there (mape with y = 0, ...):
+                                     not tested */
+} vn_slice_status;
+
+/* "worse", "better", "not_significant", "too_few_rows", "undefined". */
+const char *vn_slice_status_name(vn_slice_status s);
+
+/* One candidate slice. A numeric bin holds the rows with bin_lo < x <= bin_hi (-inf and
+ * +inf at the ends); for a categorical value bin_lo and bin_hi are NaN. For metrics whose
+ * ideal is 0 (mean_error, mpe) differences are |slice| - |other|, as in vn_diff. */
+typedef struct vn_slice {
+    const char *label;       /* "region=north", "distance<=3.2", "3.2<distance<=7.5",
+                                "region=north & distance>12.1" */
+    int depth;               /* 1 or 2 */
+    const char *column[2];   /* the column of each condition; column[1] NULL at depth 1 */
+    const char *cond[2];     /* the value, or the bin as "(3.2, 7.5]" */
+    double bin_lo[2], bin_hi[2];
+    vn_slice_status status;
+    const char *note;        /* why it is untested; "" otherwise */
+    size_t rank;             /* 1, 2, ... for the reported findings; 0 otherwise */
+    uint64_t rows;           /* rows of the slice (weight > 0) */
+    double row_share;        /* rows / all rows */
+    double loss_share;       /* sum of w*|term| over the slice / over all rows */
+    double value, rest;      /* the metric on the slice and on the other rows (NaN when
+                                undefined) */
+    double diff;             /* value - rest: > 0 is worse */
+    double lo, hi;           /* the interval of diff at the level (per slice, unadjusted) */
+    double p;                /* two-sided p-value of diff = 0; at depth 2 the largest of
+                                it and parent_p[0], parent_p[1] (NaN when untested) */
+    double p_adj;            /* adjusted across every tested candidate */
+    double parent_diff[2];   /* depth 2: value - the metric on parent k's other rows */
+    double parent_p[2];      /* and its p-value (NaN at depth 1) */
+} vn_slice;
+
+/* How one candidate column was used. */
+typedef struct vn_slices_column {
+    const char *name;
+    const char *kind;        /* "categorical", "numeric" (binned) or "skipped" */
+    size_t candidates;       /* values or bins (0 when skipped or constant) */
+    const char *note;        /* why skipped, or why there is no candidate; "" otherwise */
+} vn_slices_column;
+
+/* What was searched, for the outputs. */
+typedef struct vn_slices_info {
+    const char *metric;      /* the metric key, "mae" */
+    const char *source, *y, *yhat, *weight; /* weight "" when none */
+    uint64_t rows_read, rows_missing, rows_zero_weight;
+    uint64_t rows;           /* rows used (weight > 0) */
+    double value;            /* the metric on all rows (NaN when undefined) */
+    int depth;
+    unsigned bins;
+    uint64_t min_count;
+    size_t max_values;
+    vn_adjust adjust;
+    double level;
+    size_t tested;           /* candidates tested: the family of the adjustment */
+    size_t worse;            /* candidates with status VN_SLICE_WORSE */
+    uint64_t small_pairs;    /* depth 2: non-empty conjunctions below min_count, not listed */
+} vn_slices_info;
+
+typedef struct vn_slices vn_slices;
+
+/* Reads path ("-" = stdin) and runs the search. Data errors are VN_ERR_DATA with a
+ * located message ("data.csv:12:3: ..."), unreadable files VN_ERR_IO, bad settings
+ * VN_ERR_USAGE; on error *out is NULL and the message is in errbuf. */
+vn_status vn_slices_run(const char *path, const vn_slices_config *cfg, vn_slices **out,
+                        char *errbuf, size_t errlen);
+void vn_slices_free(vn_slices *s);
+
+const vn_slices_info *vn_slices_summary(const vn_slices *s);
+/* Every candidate listed (depth-2 ones only from min_count rows on): the reported
+ * findings first, by rank; then the other candidates, largest diff first. */
+size_t vn_slices_count(const vn_slices *s);
+const vn_slice *vn_slices_at(const vn_slices *s, size_t i);   /* NULL when out of range */
+size_t vn_slices_findings(const vn_slices *s); /* reported findings: min(top, worse) */
+size_t vn_slices_column_count(const vn_slices *s);
+const vn_slices_column *vn_slices_column_at(const vn_slices *s, size_t i);
+/* Plain-language notes: columns left out, undefined metrics, nothing found. */
+size_t vn_slices_note_count(const vn_slices *s);
+const char *vn_slices_note(const vn_slices *s, size_t i);
+
+/* Writes the findings (all = 1: every candidate) as a table, csv, json (schema
+ * VN_SLICES_JSON_SCHEMA) or md. VN_ERR_IO when the stream reports an error. */
+vn_status vn_slices_write(const vn_slices *s, vn_format fmt, int all, FILE *fp);
+
+/* ---------------------------------------------------------------------------------
  * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has
  * the schema, queryable with plain SQL). Writes are one transaction per run, so a
  * killed process leaves the whole run or none; the file is opened in WAL mode with a
