@@ -186,15 +186,6 @@ static void write_csv(const vn_comparison *c, FILE *fp)
 
 /* ---- for people ---- */
 
-static void pvalue(char *buf, size_t len, double p)
-{
-    if (!isfinite(p))
-        buf[0] = '\0';
-    else if (p < 0.001)
-        snprintf(buf, len, "<0.001");
-    else
-        snprintf(buf, len, "%.3f", p);
-}
 
 static const char *verdict_words(const vn_diff *d)
 {
@@ -307,7 +298,7 @@ static void comparisons(const vn_comparison *c, FILE *fp, bool md)
                 vn__human(hi, sizeof hi, d->hi, ms);
                 snprintf(iv, sizeof iv, "[%s, %s]", lo, hi);
             }
-            pvalue(p, sizeof p, d->p_adj);
+            vn__format_p(p, sizeof p, d->p_adj);
             if (md)
                 fputs("| ", fp);
             if (sliced)
@@ -348,7 +339,7 @@ static void dm_table(const vn_comparison *c, FILE *fp, bool md)
                         md ? " | | | |" : "");
                 continue;
             }
-            pvalue(p, sizeof p, dm->p);
+            vn__format_p(p, sizeof p, dm->p);
             fprintf(fp, "%s%-20s%s%-16s%s%9llu%s%12.5g%s%9.3f%s%9.3f%s%7s%s%s\n", md ? "| " : "", cl,
                     sep, dm->loss, sep, (unsigned long long)dm->n, sep, dm->mean, sep, dm->stat, sep,
                     dm->stat_hln, sep, p, dm->bartlett ? " (Bartlett HAC)" : "", md ? " |" : "");

@@ -153,6 +153,8 @@ const char *vn__clean(const char *src, char *buf, size_t len, bool md);
 /* JSON: a number at full precision, or null for NaN / inf; a string, or null when NULL or "". */
 void vn__json_num(FILE *fp, double x);
 void vn__json_opt_str(FILE *fp, const char *s);
+/* A p-value for people: "<0.001", "0.042"; "" for NaN. */
+void vn__format_p(char *buf, size_t len, double p);
 /* A value rounded for reading (6 significant digits; counts as integers; "n/a"). */
 void vn__human(char *buf, size_t len, double x, const vn__mspec *ms);
 

@@ -560,3 +560,13 @@ vn_status vn_result_write(const vn_result *res, vn_format fmt, FILE *fp)
     }
     return st != VN_OK ? st : ferror(fp) ? VN_ERR_IO : VN_OK;
 }
+
+void vn__format_p(char *buf, size_t len, double p)
+{
+    if (!isfinite(p))
+        buf[0] = '\0';
+    else if (p < 0.001)
+        snprintf(buf, len, "<0.001");
+    else
+        snprintf(buf, len, "%.3f", p);
+}

@@ -167,15 +167,6 @@ static void human(char *buf, size_t len, double x)
         snprintf(buf, len, "%.6g", x);
 }
 
-static void pvalue(char *buf, size_t len, double p)
-{
-    if (!isfinite(p))
-        buf[0] = '\0';
-    else if (p < 0.001)
-        snprintf(buf, len, "<0.001");
-    else
-        snprintf(buf, len, "%.3f", p);
-}
 
 static void share(char *buf, size_t len, double x)
 {
@@ -251,7 +242,7 @@ static void format_row(const vn_slice *sl, cells *c)
         human(hi, sizeof hi, sl->hi);
         snprintf(c->iv, sizeof c->iv, "[%s, %s]", lo, hi);
     }
-    pvalue(c->p, sizeof c->p, sl->p_adj);
+    vn__format_p(c->p, sizeof c->p, sl->p_adj);
 }
 
 static int wider(int w, const char *s)
