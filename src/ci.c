@@ -8,6 +8,11 @@
  * thread count or on the order resamples are computed in. docs/intervals.md states the
  * generator exactly, and tests/oracle/test_ci.py re-implements it in numpy.
  *
+ * A batch of resamples is evaluated from the multiplicities of the rows (boot.c) for
+ * every metric that allows it; the others (row order, ranks, d2_*, nrmse:norm=iqr), and
+ * the rare resample boot.c declines, are evaluated on the gathered rows (vn__eval_rows).
+ * Threads take whole batches. The BCa jackknife goes the same two ways.
+ *
  * Sources: Efron & Tibshirani (1993), An Introduction to the Bootstrap, ch. 13–14 (the
  * percentile and BCa intervals, the jackknife acceleration); Künsch (1989) for the
  * moving-block bootstrap; the normal quantile by Acklam's rational approximation
@@ -285,6 +290,39 @@ static bool analytic(const vn__mspec *ms, const vn__opts *o, const vn__rowset *r
 
 /* ---- the bootstrap ---- */
 
+/* The multiplicity of every row in the resample draw() makes, added into cnt[0..n)
+ * (zeroed by the caller): the same draws, counted instead of listed. A row drawn more
+ * than 255 times wraps around; the counter sees that the multiplicities then fall
+ * short of n and the resample is gathered instead. The rows of DRAW_CHUNK draws are
+ * computed first and counted after: two simple loops run faster than one that
+ * interleaves multiplications with random increments. */
+#define DRAW_CHUNK 256
+
+static void draw_counts(uint64_t key, size_t n, size_t block, uint8_t *cnt)
+{
+    if (block < 2) {
+        size_t row[DRAW_CHUNK];
+        for (size_t a = 0; a < n; a += DRAW_CHUNK) {
+            const size_t m = n - a < DRAW_CHUNK ? n - a : DRAW_CHUNK;
+            for (size_t j = 0; j < m; j++)
+                row[j] = below(mix(key + (a + j + 1) * 0xD1B54A32D192ED03ull), n);
+            for (size_t j = 0; j < m; j++)
+                cnt[row[j]]++;
+        }
+        return;
+    }
+    const size_t L = block < n ? block : n;
+    for (size_t t = 0, j = 0; j < n; t++) {
+        const size_t start = below(mix(key + (t + 1) * 0xD1B54A32D192ED03ull), n - L + 1);
+        for (size_t k = 0; k < L && j < n; k++, j++)
+            cnt[start + k]++;
+    }
+}
+
+/* Resamples per batch at most: the batch's multiplicities (batch x n bytes) are folded
+ * in one pass over the per-row terms (boot.c). */
+#define MAX_BATCH 64
+
 typedef struct boot {
     const vn__plan *plan;
     const vn__mspec *ms;
@@ -296,38 +334,167 @@ typedef struct boot {
     uint64_t seed, slice_no;
     size_t block, R;
     double *theta; /* R x nms */
+    /* The counter evaluates most metrics from multiplicities (NULL: none). The others,
+     * rest[0..nrest) (index rest_of[k] in ms), are evaluated on gathered rows with a plan
+     * of their own (they use neither slots nor quantiles of |e|). */
+    vn__counter *cs;
+    vn__mspec *rest;
+    size_t nrest, *rest_of;
+    vn__plan rest_plan;
+    size_t batch;
     atomic_size_t next;
     atomic_int failed;
 } boot;
 
+static vn_status boot_prepare(boot *b)
+{
+    VN_TRY(vn__counter_new(b->plan, b->ms, b->nms, b->o, b->qs, b->nq, b->rows, &b->cs));
+    for (size_t m = 0; b->cs && m < b->nms; m++)
+        b->nrest += !vn__counter_has(b->cs, m);
+    if (b->nrest == 0)
+        return VN_OK;
+    b->rest = vn__malloc(b->nrest * sizeof *b->rest);
+    b->rest_of = vn__malloc(b->nrest * sizeof *b->rest_of);
+    if (!b->rest || !b->rest_of)
+        return VN_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t m = 0; m < b->nms; m++)
+        if (!vn__counter_has(b->cs, m)) {
+            b->rest[k] = b->ms[m];
+            b->rest_of[k++] = m;
+            b->rest_plan.needs |= b->ms[m].needs;
+        }
+    return VN_OK;
+}
+
+static void boot_release(boot *b)
+{
+    vn__counter_free(b->cs);
+    vn__free(b->rest);
+    vn__free(b->rest_of);
+}
+
+/* The rows of one resample or jackknife subset, gathered for vn__eval_rows. */
+typedef struct gather {
+    size_t *idx;
+    double *y, *p, *w, *out;
+} gather;
+
+static void gather_free(gather *g)
+{
+    vn__free(g->idx);
+    vn__free(g->y);
+    vn__free(g->p);
+    vn__free(g->w);
+    vn__free(g->out);
+}
+
+/* Allocates g's arrays on first use. */
+static vn_status gather_ready(gather *g, size_t n, size_t nms)
+{
+    if (g->idx)
+        return VN_OK;
+    g->idx = vn__malloc((n ? n : 1) * sizeof *g->idx);
+    g->y = vn__malloc((n ? n : 1) * sizeof *g->y);
+    g->p = vn__malloc((n ? n : 1) * sizeof *g->p);
+    g->w = vn__malloc((n ? n : 1) * sizeof *g->w);
+    g->out = vn__malloc((nms ? nms : 1) * sizeof *g->out);
+    if (g->idx && g->y && g->p && g->w && g->out)
+        return VN_OK;
+    gather_free(g);
+    *g = (gather){0};
+    return VN_ERR_NOMEM;
+}
+
+/* The metrics on the m gathered rows of g into theta[0..nms): all of them (full), or the
+ * ones the counter does not have. */
+static vn_status gather_eval(const boot *b, const gather *g, size_t m, bool full, double *theta)
+{
+    if (full)
+        return vn__eval_rows(b->plan, b->ms, b->nms, b->o, b->qs, b->nq, g->y, g->p, g->w, m,
+                             b->rows->weighted, theta);
+    VN_TRY(vn__eval_rows(&b->rest_plan, b->rest, b->nrest, b->o, NULL, 0, g->y, g->p, g->w, m,
+                         b->rows->weighted, g->out));
+    for (size_t k = 0; k < b->nrest; k++)
+        theta[b->rest_of[k]] = g->out[k];
+    return VN_OK;
+}
+
+/* Evaluates resamples [r0, r0 + nb): multiplicities for the counter, gathered rows for
+ * the rest and for any resample the counter cannot do. cnt: nb x n bytes. */
+static vn_status boot_batch(boot *b, size_t r0, size_t nb, uint8_t *cnt, gather *g)
+{
+    const size_t n = b->rows->n;
+    const uint8_t *cb[MAX_BATCH] = {NULL};
+    bool ok[MAX_BATCH];
+    for (size_t k = 0; k < nb; k++)
+        ok[k] = false;
+    if (b->cs) {
+        for (size_t k = 0; k < nb; k++) {
+            memset(cnt + k * n, 0, n);
+            draw_counts(resample_key(b->seed, b->slice_no, r0 + k), n, b->block, cnt + k * n);
+            cb[k] = cnt + k * n;
+        }
+        VN_TRY(vn__counter_eval(b->cs, cb, nb, b->theta + r0 * b->nms, ok));
+    }
+    for (size_t k = 0; k < nb; k++) {
+        const bool full = !b->cs || !ok[k];
+        if (!full && b->nrest == 0)
+            continue;
+        VN_TRY(gather_ready(g, n, b->nms));
+        draw(resample_key(b->seed, b->slice_no, r0 + k), n, b->block, g->idx);
+        for (size_t j = 0; j < n; j++) {
+            g->y[j] = b->rows->y[g->idx[j]];
+            g->p[j] = b->rows->p[g->idx[j]];
+            g->w[j] = b->rows->w[g->idx[j]];
+        }
+        VN_TRY(gather_eval(b, g, n, full, b->theta + (r0 + k) * b->nms));
+    }
+    return VN_OK;
+}
+
 static void *boot_worker(void *arg)
 {
     boot *b = arg;
-    const size_t n = b->rows->n;
-    size_t *idx = vn__malloc(n * sizeof *idx);
-    double *y = vn__malloc(n * sizeof *y), *p = vn__malloc(n * sizeof *p);
-    double *w = vn__malloc(n * sizeof *w);
-    if (!idx || !y || !p || !w)
+    gather g = {0};
+    uint8_t *cnt = b->cs ? vn__malloc(b->batch * b->rows->n) : NULL;
+    if (b->cs && !cnt)
         atomic_store(&b->failed, 1);
     while (!atomic_load(&b->failed)) {
-        const size_t r = atomic_fetch_add(&b->next, 1);
-        if (r >= b->R)
+        const size_t r0 = atomic_fetch_add(&b->next, b->batch);
+        if (r0 >= b->R)
             break;
-        draw(resample_key(b->seed, b->slice_no, r), n, b->block, idx);
-        for (size_t j = 0; j < n; j++) {
-            y[j] = b->rows->y[idx[j]];
-            p[j] = b->rows->p[idx[j]];
-            w[j] = b->rows->w[idx[j]];
-        }
-        if (vn__eval_rows(b->plan, b->ms, b->nms, b->o, b->qs, b->nq, y, p, w, n,
-                          b->rows->weighted, b->theta + r * b->nms) != VN_OK)
+        const size_t nb = b->R - r0 < b->batch ? b->R - r0 : b->batch;
+        if (boot_batch(b, r0, nb, cnt, &g) != VN_OK)
             atomic_store(&b->failed, 1);
     }
-    vn__free(idx);
-    vn__free(y);
-    vn__free(p);
-    vn__free(w);
+    vn__free(cnt);
+    gather_free(&g);
     return NULL;
+}
+
+/* The resamples into b->theta on up to `threads` threads, a batch at a time. */
+static vn_status boot_run(boot *b, int threads)
+{
+    const size_t n = b->rows->n;
+    /* about 64 MiB of multiplicities per thread, and work for every thread */
+    size_t batch = b->cs ? ((size_t)64 << 20) / (n ? n : 1) : 1;
+    const size_t share = (b->R + (size_t)threads - 1) / (size_t)(threads > 0 ? threads : 1);
+    batch = batch > MAX_BATCH ? MAX_BATCH : batch;
+    batch = batch > share ? share : batch;
+    b->batch = batch < 1 ? 1 : batch;
+    atomic_init(&b->next, 0);
+    atomic_init(&b->failed, 0);
+    const size_t nbatches = (b->R + b->batch - 1) / b->batch;
+    pthread_t tid[64];
+    size_t nt = 0;
+    for (; (int)nt + 1 < threads && nt < 64 && nt + 1 < nbatches; nt++)
+        if (pthread_create(&tid[nt], NULL, boot_worker, b) != 0)
+            break;
+    boot_worker(b);
+    for (size_t i = 0; i < nt; i++)
+        pthread_join(tid[i], NULL);
+    return atomic_load(&b->failed) ? VN_ERR_NOMEM : VN_OK;
 }
 
 vn_status vn__boot_theta(const vn__plan *plan, const vn__mspec *ms, size_t nms,
@@ -337,17 +504,11 @@ vn_status vn__boot_theta(const vn__plan *plan, const vn__mspec *ms, size_t nms,
 {
     boot b = {.plan = plan, .ms = ms, .nms = nms, .o = o, .qs = qs, .nq = nq, .rows = rows,
               .seed = seed, .slice_no = slice_no, .block = block, .R = R, .theta = theta};
-    atomic_init(&b.next, 0);
-    atomic_init(&b.failed, 0);
-    pthread_t tid[64];
-    size_t nt = 0;
-    for (; (int)nt + 1 < threads && nt < 64 && nt + 1 < b.R; nt++)
-        if (pthread_create(&tid[nt], NULL, boot_worker, &b) != 0)
-            break;
-    boot_worker(&b);
-    for (size_t i = 0; i < nt; i++)
-        pthread_join(tid[i], NULL);
-    return atomic_load(&b.failed) ? VN_ERR_NOMEM : VN_OK;
+    vn_status st = boot_prepare(&b);
+    if (st == VN_OK)
+        st = boot_run(&b, threads);
+    boot_release(&b);
+    return st;
 }
 
 /* Jackknife estimates for BCa: leave-one-out for n <= 2000, else 200 contiguous groups
@@ -355,28 +516,33 @@ vn_status vn__boot_theta(const vn__plan *plan, const vn__mspec *ms, size_t nms,
 static vn_status jackknife(const boot *b, double **jack, size_t *G)
 {
     const size_t n = b->rows->n;
-    const size_t g = n <= 2000 ? n : 200;
-    *G = g;
-    *jack = vn__malloc(g * b->nms * sizeof **jack);
-    double *y = vn__malloc(n * sizeof *y), *p = vn__malloc(n * sizeof *p);
-    double *w = vn__malloc(n * sizeof *w);
-    vn_status st = *jack && y && p && w ? VN_OK : VN_ERR_NOMEM;
-    for (size_t k = 0; st == VN_OK && k < g; k++) {
-        const size_t lo = k * n / g, hi = (k + 1) * n / g; /* rows [lo, hi) left out */
+    const size_t ng = n <= 2000 ? n : 200;
+    *G = ng;
+    *jack = vn__malloc((ng ? ng : 1) * b->nms * sizeof **jack);
+    bool *ok = vn__calloc(ng ? ng : 1, sizeof *ok);
+    gather g = {0};
+    vn_status st = *jack && ok ? VN_OK : VN_ERR_NOMEM;
+    if (st == VN_OK && b->cs)
+        st = vn__counter_jack(b->cs, ng, *jack, ok);
+    for (size_t k = 0; st == VN_OK && k < ng; k++) {
+        const bool full = !b->cs || !ok[k];
+        if (!full && b->nrest == 0)
+            continue;
+        st = gather_ready(&g, n, b->nms);
+        const size_t lo = k * n / ng, hi = (k + 1) * n / ng; /* rows [lo, hi) left out */
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; st == VN_OK && i < n; i++)
             if (i < lo || i >= hi) {
-                y[m] = b->rows->y[i];
-                p[m] = b->rows->p[i];
-                w[m] = b->rows->w[i];
+                g.y[m] = b->rows->y[i];
+                g.p[m] = b->rows->p[i];
+                g.w[m] = b->rows->w[i];
                 m++;
             }
-        st = vn__eval_rows(b->plan, b->ms, b->nms, b->o, b->qs, b->nq, y, p, w, m,
-                           b->rows->weighted, *jack + k * b->nms);
+        if (st == VN_OK)
+            st = gather_eval(b, &g, m, full, *jack + k * b->nms);
     }
-    vn__free(y);
-    vn__free(p);
-    vn__free(w);
+    gather_free(&g);
+    vn__free(ok);
     if (st != VN_OK) {
         vn__free(*jack);
         *jack = NULL;
@@ -476,55 +642,70 @@ vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, co
         vn__free(how);
         return st;
     }
-    boot b = {.plan = plan, .ms = ms, .nms = nms, .o = o, .qs = qs, .nq = nq, .rows = rows,
+    /* Only the metrics that take a bootstrap interval are resampled: sub[k] is ms[of[k]]
+     * (the plan, its slots and the quantile levels stay those of all metrics). */
+    size_t nb = 0;
+    for (size_t m = 0; m < nms; m++)
+        nb += how[m] == BOOT;
+    vn__mspec *sub = vn__malloc(nb * sizeof *sub);
+    size_t *of = vn__malloc(nb * sizeof *of);
+    for (size_t m = 0, k = 0; sub && of && m < nms; m++)
+        if (how[m] == BOOT) {
+            sub[k] = ms[m];
+            of[k++] = m;
+        }
+    boot b = {.plan = plan, .ms = sub, .nms = nb, .o = o, .qs = qs, .nq = nq, .rows = rows,
               .seed = cfg->seed, .slice_no = slice_no, .block = cfg->block, .R = cfg->resamples};
-    b.theta = vn__malloc(b.R * nms * sizeof *b.theta);
+    b.theta = vn__malloc(b.R * nb * sizeof *b.theta);
     double *defined = vn__malloc(b.R * sizeof *defined);
     double *jack = NULL;
     size_t G = 0;
-    st = b.theta && defined ? vn__boot_theta(plan, ms, nms, o, qs, nq, rows, cfg->seed, slice_no,
-                                              cfg->block, b.R, cfg->threads, b.theta)
-                            : VN_ERR_NOMEM;
+    /* one counter for the resamples and the jackknife */
+    st = sub && of && b.theta && defined ? boot_prepare(&b) : VN_ERR_NOMEM;
+    if (st == VN_OK)
+        st = boot_run(&b, cfg->threads);
     const bool bca = cfg->method == VN_CI_BCA || cfg->method == VN_CI_AUTO;
     if (st == VN_OK && bca)
         st = jackknife(&b, &jack, &G);
-    for (size_t m = 0; st == VN_OK && m < nms; m++) {
-        if (how[m] != BOOT)
-            continue;
-        size_t k = 0, below_ = 0, equal = 0;
+    for (size_t k = 0; st == VN_OK && k < nb; k++) {
+        vn_value *v = &vals[of[k]];
+        size_t nd = 0, below_ = 0, equal = 0;
         for (size_t r = 0; r < b.R; r++) {
-            const double t = b.theta[r * nms + m];
+            const double t = b.theta[r * nb + k];
             if (!isfinite(t))
                 continue;
-            defined[k++] = t;
-            below_ += t < vals[m].value;
-            equal += t == vals[m].value;
+            defined[nd++] = t;
+            below_ += t < v->value;
+            equal += t == v->value;
         }
-        if (k == 0) {
-            vals[m].ci_note = "no resample defines the metric";
+        if (nd == 0) {
+            v->ci_note = "no resample defines the metric";
             continue;
         }
         double plo = alpha / 2.0, phi = 1.0 - alpha / 2.0;
         const char *method = "percentile";
         if (bca) {
-            const double z0 = vn__norm_ppf(((double)below_ + 0.5 * (double)equal) / (double)k);
+            const double z0 = vn__norm_ppf(((double)below_ + 0.5 * (double)equal) / (double)nd);
             if (isfinite(z0)) {
-                const double a = acceleration(jack, G, nms, m);
+                const double a = acceleration(jack, G, nb, k);
                 const double zl = vn__norm_ppf(alpha / 2.0), zh = vn__norm_ppf(1.0 - alpha / 2.0);
                 plo = vn__norm_cdf(z0 + (z0 + zl) / (1.0 - a * (z0 + zl)));
                 phi = vn__norm_cdf(z0 + (z0 + zh) / (1.0 - a * (z0 + zh)));
                 method = "bca";
             }
         }
-        vals[m].lo = vn__sample_quantile(defined, k, plo);
-        vals[m].hi = vn__sample_quantile(defined, k, phi);
-        vals[m].ci_method = method;
-        if (isnan(vals[m].lo) || isnan(vals[m].hi))
+        v->lo = vn__sample_quantile(defined, nd, plo);
+        v->hi = vn__sample_quantile(defined, nd, phi);
+        v->ci_method = method;
+        if (isnan(v->lo) || isnan(v->hi))
             st = VN_ERR_NOMEM;
     }
+    boot_release(&b);
     vn__free(b.theta);
     vn__free(defined);
     vn__free(jack);
+    vn__free(sub);
+    vn__free(of);
     vn__free(how);
     return st;
 }

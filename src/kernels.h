@@ -7,6 +7,7 @@
 
 #include "vernier.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Inputs of every kernel below must be free of NaN (the callers reject or drop
@@ -25,6 +26,12 @@
  * input (the difference or sum of two values near DBL_MAX), the finite result is
  * returned instead. Allocates nothing. */
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out);
+
+/* numpy's arithmetic, shared by select.c and boot.c: _lerp(a, b, t) (b - (b - a)(1 - t)
+ * when t >= 0.5, a finite result where b - a overflows) and np.median's mean of the one
+ * (two = false) or two middle values. */
+double vn__lerp_numpy(double a, double b, double t);
+double vn__median_numpy(double a, double b, bool two);
 
 /* Weighted quantiles, "averaged inverted CDF": with the sample sorted by x and C_i the
  * cumulative weight through i (compensated), t = q*W with W the compensated total:

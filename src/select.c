@@ -188,7 +188,7 @@ static double order_stat(order_state *st, size_t k)
 /* numpy's _lerp(a, b, t): a + (b - a)t, or b - (b - a)(1 - t) when t >= 0.5, so that
  * t = 1 gives b exactly. When b - a overflows (a and b finite, of opposite signs and
  * huge) numpy returns inf or nan; we return the finite a(1 - t) + bt instead. */
-static double lerp_numpy(double a, double b, double t)
+double vn__lerp_numpy(double a, double b, double t)
 {
     const double d = b - a;
     if (isinf(d) && isfinite(a) && isfinite(b))
@@ -199,7 +199,7 @@ static double lerp_numpy(double a, double b, double t)
 /* np.median's arithmetic: the mean of the one or two middle values, i.e. np.add.reduce
  * (which starts from +0.0) divided by the count. If the sum of two finite values
  * overflows (numpy: inf), the halves are added instead. */
-static double median_numpy(double a, double b, bool two)
+double vn__median_numpy(double a, double b, bool two)
 {
     if (!two)
         return 0.0 + a;
@@ -234,9 +234,9 @@ void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, doubl
             t = h - fl;
         }
         if (q == 0.5) /* np.median; a, b are the middle pair when n is even */
-            out[j] = median_numpy(a, b, n % 2 == 0);
+            out[j] = vn__median_numpy(a, b, n % 2 == 0);
         else
-            out[j] = lerp_numpy(a, b, t);
+            out[j] = vn__lerp_numpy(a, b, t);
     }
 }
 
@@ -318,7 +318,7 @@ vn_status vn__quantiles_weighted(double *x, double *w, size_t n, const double *q
             if (cum[i] == t && i + 1 < n)
                 /* The midpoint as numpy's averaged_inverted_cdf computes it (_lerp with
                  * gamma 0.5: b - (b - a) * 0.5), so results match numpy bit for bit. */
-                out[j] = lerp_numpy(x[i], x[i + 1], 0.5);
+                out[j] = vn__lerp_numpy(x[i], x[i + 1], 0.5);
             else
                 out[j] = x[i];
         }

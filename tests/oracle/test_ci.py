@@ -26,6 +26,14 @@ Oracle: confidence intervals (`vernier eval --ci`), issue 4 "Intervals".
    undefined (n = 1; r2 or mda with n = 2). There we check only that the interval lies
    within the range of the resample values.
 
+   Every catalog metric (EVERY_METRIC) is cross-checked the same way against RowSetRef,
+   a reference written from docs/metrics.md for one row set: vernier evaluates most
+   metrics on a resample from the rows' multiplicities (src/boot.c) and the others on
+   the gathered rows, and both must give the definition's value — weighted and not,
+   under each --zero policy and --r2-constant sklearn, with slices, moving blocks and the
+   grouped jackknife (n > 2000). The portable and the AVX2 fold of src/boot.c must print
+   the same bytes (VERNIER_PORTABLE=1).
+
 2. Coverage. n = 200, y ~ N(10, 3^2), e = yhat - y independent of y with
      normal:    e = 0.2 + N(0, 1)
      t3:        e = 0.2 + t_3
@@ -48,6 +56,7 @@ import concurrent.futures
 import json
 import math
 import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -143,11 +152,17 @@ ORDER_KEYS = {"mda"}          # the only metric here whose value depends on row 
 EXACT_ON_INTEGERS = {"mae", "mean_error", "mse", "medae"}
 
 
-def metric_values(key, y, p, w, idx):
+def metric_values(key, y, p, w, idx, opts=None):
     """Value of metric `key` on each row set of idx (k x m indices into y, p, w; rows in
-    that order); NaN where undefined."""
+    that order); NaN where undefined. opts: the --zero and --r2-constant options (a
+    RefOpts); metrics not vectorised below go through RowSetRef (every catalog metric)."""
     idx = np.atleast_2d(idx)
     k, m = idx.shape
+    if opts is not None or key not in FAST_KEYS:
+        ref = RowSetRef.of(y, p, w, opts or RefOpts())
+        if key_name(key) not in ORDER_NAMES:
+            idx = np.sort(idx, axis=1)     # canonical order, as below
+        return np.array([ref.value(key, row) for row in idx])
     if key == "mda":
         if m < 2:
             return np.full(k, np.nan)
@@ -198,7 +213,7 @@ def metric_values(key, y, p, w, idx):
     raise KeyError(key)
 
 
-def jackknife_values(key, y, p, w):
+def jackknife_values(key, y, p, w, opts=None):
     """theta_(i): leave-one-out for n <= 2000, else 200 contiguous groups left out."""
     n = len(y)
     if n < 2:
@@ -206,13 +221,361 @@ def jackknife_values(key, y, p, w):
     if n <= 2000:
         ar = np.arange(n)
         loo = np.broadcast_to(ar, (n, n))[~np.eye(n, dtype=bool)].reshape(n, n - 1)
-        return np.concatenate([metric_values(key, y, p, w, loo[i:i + 400])  # memory
+        return np.concatenate([metric_values(key, y, p, w, loo[i:i + 400], opts)  # memory
                                for i in range(0, n, 400)])
     G = 200
     ar = np.arange(n)
     return np.concatenate([
-        metric_values(key, y, p, w, np.concatenate([ar[:g * n // G], ar[(g + 1) * n // G:]]))
+        metric_values(key, y, p, w, np.concatenate([ar[:g * n // G], ar[(g + 1) * n // G:]]),
+                      opts)
         for g in range(G)])
+
+
+# =======================================================================================
+# reference implementation: every catalog metric on one row set
+# =======================================================================================
+# vernier evaluates most metrics on a resample from the rows' multiplicities (src/boot.c:
+# sums of per-row terms, order statistics of |e|, extremes) and gathers the rows for the
+# others (row order, ranks, d2_*, nrmse:norm=iqr). Both paths must give what the metric's
+# definition gives on the resampled rows. This reference is written from the definitions
+# (docs/metrics.md) on one row set, with sums in extended precision and the per-row
+# functions of the C library (math.log1p, math.pow, ...), so its values agree with
+# vernier's to a few ulps of the terms involved.
+FAST_KEYS = {"mda", "mae", "mean_error", "mse", "rmse", "mape", "r2"} | set(QUANTILE_KEYS)
+ORDER_NAMES = {"mda", "mase", "rmsse"}
+EPS = 2.220446049250313e-16
+
+
+class RefOpts:
+    def __init__(self, zero="nan", r2c="undefined"):
+        self.zero, self.r2c = zero, r2c
+
+    def key(self):
+        return self.zero, self.r2c
+
+
+def key_name(key):
+    """metric id of a key ("huber:delta=2" -> "huber"; aliases resolved)."""
+    name = key.split(":")[0]
+    return {"bias": "mean_error", "p50_abs_error": "abs_error_quantile",
+            "p90_abs_error": "abs_error_quantile", "p95_abs_error": "abs_error_quantile",
+            "p99_abs_error": "abs_error_quantile"}.get(name, name)
+
+
+def key_params(key):
+    """parameters of a key with the catalog's defaults."""
+    name = key.split(":")[0]
+    par = {"huber": {"delta": 1.0}, "pseudo_huber": {"delta": 1.0}, "pinball": {"q": 0.5},
+           "d2_pinball": {"q": 0.5}, "d2_tweedie": {"power": 0.0},
+           "tweedie_deviance": {"power": 0.0}, "nrmse": {"norm": "mean"}, "mase": {"m": 1},
+           "rmsse": {"m": 1}}.get(key_name(key), {}).copy()
+    alias_q = {"medae": 0.5, "p50_abs_error": 0.5, "p90_abs_error": 0.9,
+               "p95_abs_error": 0.95, "p99_abs_error": 0.99}
+    if name in alias_q:
+        par["q"] = alias_q[name]
+    for kv in key.split(":")[1:]:
+        k, v = kv.split("=")
+        par[k] = v if k == "norm" else float(v)
+    return par
+
+
+def type7(x, q):
+    """vernier's unweighted quantile: numpy's linear rule (np.median at q = 0.5)."""
+    return float(np.median(x)) if q == 0.5 else float(np.quantile(x, q))
+
+
+def weighted_quantile(x, w, q):
+    """select.c's averaged inverted CDF, step by step: pairs sorted by (x, w), cumulative
+    weights by compensated (TwoSum) running sums and their running maximum, t = q*W; the
+    first value whose cumulative weight reaches t, the midpoint (numpy's _lerp) with the
+    next one when it equals t exactly."""
+    order = np.lexsort((w, x))
+    xs, ws = x[order], w[order]
+    n = len(xs)
+    if q <= 0:
+        return float(xs[0])
+    if q >= 1:
+        return float(xs[-1])
+    # fast: plain cumulative sums, unless one of them is within rounding of t (then the
+    # step-by-step rule below decides)
+    cum = np.cumsum(ws)
+    t = q * math.fsum(ws.tolist())
+    if not np.any(np.abs(cum - t) <= 1e-12 * t):
+        i = min(int(np.searchsorted(cum, t, side="left")), n - 1)
+        return float(xs[i])
+    xs, ws = xs.tolist(), ws.tolist()
+    s = c = cmax = 0.0
+    cum = []
+    for v in ws:
+        t = s + v
+        bp = t - s
+        c += (s - (t - bp)) + (v - bp)
+        s = t
+        cmax = max(cmax, s + c)
+        cum.append(cmax)
+    t = q * (s + c)
+    i = next((k for k, v in enumerate(cum) if v >= t), n - 1)
+    if cum[i] == t and i + 1 < n:
+        return xs[i + 1] - (xs[i + 1] - xs[i]) * 0.5
+    return xs[i]
+
+
+def log_cosh(e):
+    a = abs(e)
+    if a < 20.0:
+        sh = math.sinh(0.5 * a)
+        return math.log1p(2.0 * sh * sh)
+    return a + math.log1p(math.exp(-2.0 * a)) - math.log(2.0)
+
+
+def pseudo_huber(e, d):
+    t = e / d
+    h = math.hypot(1.0, t)
+    return d * d * (h - 1.0) if abs(t) > 1.0 else d * d * (t * t / (h + 1.0))
+
+
+def tweedie_dev(y, mu, pw):
+    """(deviance, outside the domain) as acc.c writes scikit-learn's formula."""
+    if pw == 0:
+        return (y - mu) * (y - mu), False
+    if mu <= 0 or (pw >= 1 and y < 0) or (pw >= 2 and y <= 0):
+        return 0.0, True
+    if y == mu:
+        return 0.0, False
+    if pw == 1:
+        return 2.0 * ((0.0 if y == 0 else y * math.log(y / mu)) - y + mu), False
+    if pw == 2:
+        return 2.0 * (math.log(mu / y) + y / mu - 1.0), False
+    return 2.0 * (math.pow(max(y, 0.0), 2.0 - pw) / ((1.0 - pw) * (2.0 - pw))
+                  - y * math.pow(mu, 1.0 - pw) / (1.0 - pw)
+                  + math.pow(mu, 2.0 - pw) / (2.0 - pw)), False
+
+
+def _sum(x):
+    """A sum in extended precision (x86's 80-bit long double, pairwise): within an ulp of
+    the correctly rounded sum for these sizes, and much faster than math.fsum."""
+    return float(np.sum(np.asarray(x, dtype=np.float64), dtype=np.longdouble))
+
+
+def tweedie_dev_mu(y, mu, pw):
+    """tweedie_dev(y_i, mu, pw) for every row and one mu, and whether any is outside the
+    domain; the same operations as tweedie_dev, vectorised (pow through math.pow)."""
+    if pw in (0.0, 1.0, 2.0):
+        dv = [tweedie_dev(a, mu, pw) for a in y.tolist()]
+        return np.array([v for v, _ in dv]), any(b for _, b in dv)
+    if mu <= 0 or (pw >= 1 and (y < 0).any()) or (pw >= 2 and (y <= 0).any()):
+        return None, True
+    a = np.array([math.pow(max(v, 0.0), 2.0 - pw) for v in y.tolist()]) / ((1.0 - pw) * (2.0 - pw))
+    b = math.pow(mu, 1.0 - pw)
+    c = math.pow(mu, 2.0 - pw) / (2.0 - pw)
+    d = 2.0 * ((a - y * b / (1.0 - pw)) + c)
+    return np.where(y == mu, 0.0, d), False
+
+
+class RowSetRef:
+    """Every catalog metric on row sets of one slice (y, p, w: its rows with w > 0; w None
+    when unweighted). value(key, idx) is the metric on rows idx in that order (NaN where
+    vernier says undefined)."""
+
+    _cache = []
+
+    @classmethod
+    def of(cls, y, p, w, opts):
+        """The reference of a slice, kept for the next calls on the same arrays."""
+        for ref in cls._cache:
+            if ref.y is y and ref.p is p and ref.w is w and ref.o.key() == opts.key():
+                return ref
+        ref = cls(y, p, w, opts)
+        cls._cache = [ref] + cls._cache[:3]
+        return ref
+
+    def __init__(self, y, p, w, opts):
+        self.y, self.p, self.w, self.o = y, p, w, opts
+        self._rows = {}
+
+    def _per_row(self, what, f):
+        """Per-row values of a C-library function, once per slice."""
+        if what not in self._rows:
+            self._rows[what] = np.array([f(a, b) for a, b in zip(self.y.tolist(),
+                                                                 self.p.tolist())])
+        return self._rows[what]
+
+    def _skill(self, num, den, const):
+        if const or den == 0 or math.isnan(den):
+            if self.o.r2c == "sklearn":
+                return 1.0 if num == 0 else 0.0
+            return math.nan
+        return 1.0 - num / den
+
+    @staticmethod
+    def _centred(x, w, W):
+        """Σw(x - x̄)² by the corrected two-pass formula (accurate for any offset)."""
+        m = _sum(w * x) / W
+        d = x - m
+        return max(_sum(w * d * d) - _sum(w * d) ** 2 / W, 0.0), d
+
+    def value(self, key, idx):
+        v = self._value(key, np.asarray(idx))
+        return v if v is not None and math.isfinite(v) else math.nan
+
+    def _value(self, key, idx):
+        name, par = key_name(key), key_params(key)
+        y, p = self.y[idx], self.p[idx]
+        weighted = self.w is not None
+        w = self.w[idx] if weighted else np.ones(len(idx))
+        n = len(idx)
+        if name == "count":
+            return float(n)
+        if name == "weight_sum":
+            return _sum(w)
+        if n == 0:
+            return None
+        W = _sum(w)
+        e = p - y
+        ae = np.abs(e)
+        const_y = y.min() == y.max()
+        const_p = p.min() == p.max()
+        if name == "mean_error":
+            return _sum(w * e) / W
+        pos, neg = _sum(np.where(e > 0, w * e, 0.0)), _sum(np.where(e < 0, -(w * e), 0.0))
+        mae, mse = (pos + neg) / W, _sum(w * e * e) / W
+        if name == "mae":
+            return mae
+        if name == "mse":
+            return mse
+        if name == "rmse":
+            return math.sqrt(mse)
+        if name == "max_error":
+            return float(ae.max())
+        if name in ("medae", "abs_error_quantile"):
+            q = par["q"]
+            return weighted_quantile(ae, w, q) if weighted else type7(ae, q)
+        if name in ("mape", "mpe"):
+            ay = np.abs(y)
+            if self.o.zero == "eps":
+                den = np.maximum(ay, EPS)
+                t = ae / den if name == "mape" else e / np.where(y < 0, -den, den)
+                return 100.0 * _sum(w * t) / W
+            z = y == 0
+            if z.any() and (self.o.zero == "nan" or z.all()):
+                return None
+            k = ~z
+            t = ae[k] / ay[k] if name == "mape" else e[k] / y[k]
+            return 100.0 * _sum(w[k] * t) / _sum(w[k])
+        if name == "smape":
+            d = np.abs(y) + np.abs(p)
+            t = np.where(d > 0, 2.0 * ae / np.where(d > 0, d, 1.0), 0.0)
+            return 100.0 * _sum(w * t) / W
+        if name == "wmape":
+            ay = _sum(w * np.abs(y))
+            return None if ay == 0 else 100.0 * (pos + neg) / ay
+        if name in ("msle", "rmsle"):
+            if (y <= -1).any() or (p <= -1).any():
+                return None
+            d = self._per_row("log1p", lambda a, b: math.log1p(a) - math.log1p(b))[idx]
+            v = _sum(w * (d * d)) / W
+            return math.sqrt(v) if name == "rmsle" else v
+        if name in ("r2", "adjusted_r2", "explained_variance"):
+            if n < 2:
+                return None
+            syy, _ = self._centred(y, w, W)
+            num = (self._centred(e, w, W)[0] if name == "explained_variance"
+                   else _sum(w * e * e))
+            v = self._skill(num, syy, const_y)
+            if name == "adjusted_r2" and not math.isnan(v):
+                k = par["p"]
+                if n - k - 1 <= 0:
+                    return None
+                v = 1.0 - (1.0 - v) * (n - 1.0) / (n - k - 1.0)
+            return v
+        if name == "huber":
+            d = par["delta"]
+            t = np.where(ae <= d, 0.5 * e * e, d * (ae - 0.5 * d))
+            return _sum(w * t) / W
+        if name == "pseudo_huber":
+            d = par["delta"]
+            t = self._per_row(("ph", d), lambda a, b: pseudo_huber(b - a, d))[idx]
+            return _sum(w * t) / W
+        if name == "log_cosh":
+            t = self._per_row("lc", lambda a, b: log_cosh(b - a))[idx]
+            return _sum(w * t) / W
+        if name == "pinball":
+            q = par["q"]
+            return (q * neg + (1.0 - q) * pos) / W
+        if name in ("d2_absolute_error", "d2_pinball"):
+            if n < 2:
+                return None
+            q = 0.5 if name == "d2_absolute_error" else par["q"]
+            ref = weighted_quantile(y, w, q) if weighted else type7(y, q)
+            r = y - ref
+            den = _sum(w * np.where(r >= 0, q * r, (q - 1.0) * r)) / W
+            return self._skill((q * neg + (1.0 - q) * pos) / W, den, const_y)
+        if name in ("poisson_deviance", "gamma_deviance", "tweedie_deviance"):
+            pw = {"poisson_deviance": 1.0, "gamma_deviance": 2.0}.get(name, par.get("power"))
+            dv = self._per_row(("dev", pw), lambda a, b: tweedie_dev(a, b, pw))
+            if dv[idx, 1].any():
+                return None
+            return _sum(w * dv[idx, 0]) / W
+        if name == "d2_tweedie":
+            if n < 2:
+                return None
+            pw = par["power"]
+            ybar = _sum(w * y) / W
+            d1 = self._per_row(("dev", pw), lambda a, b: tweedie_dev(a, b, pw))[idx]
+            d2, bad = tweedie_dev_mu(y, ybar, pw)
+            if d1[:, 1].any() or bad:
+                return None
+            return self._skill(_sum(w * d1[:, 0]) / W, _sum(w * d2) / W, const_y)
+        if name in ("pearson_r", "ccc"):
+            if n < 2:
+                return None
+            syy, dy = self._centred(y, w, W)
+            spp, dp = self._centred(p, w, W)
+            syp = _sum(w * dy * dp) - _sum(w * dy) * _sum(w * dp) / W
+            if name == "ccc":
+                d = _sum(w * y) / W - _sum(w * p) / W
+                den = syy + spp + (W - 1.0) * d * d
+                return None if W <= 1.0 or den == 0 else 2.0 * syp / den
+            if const_y or const_p:
+                return None
+            return max(-1.0, min(1.0, syp / (math.sqrt(syy) * math.sqrt(spp))))
+        if name in ("spearman_rho", "kendall_tau"):
+            if n < 2 or const_y or const_p:
+                return None
+            if name == "kendall_tau":
+                return float(scipy.stats.kendalltau(y, p)[0])
+            ry, rp = scipy.stats.rankdata(y), scipy.stats.rankdata(p)
+            one = np.ones(n)
+            sxx, dx = self._centred(ry, one, float(n))
+            syy, dy = self._centred(rp, one, float(n))
+            return max(-1.0, min(1.0, _sum(dx * dy) / (math.sqrt(sxx) * math.sqrt(syy))))
+        if name == "nrmse":
+            norm = par["norm"]
+            if norm == "mean":
+                nv = abs(_sum(w * y) / W)
+            elif norm == "range":
+                nv = float(y.max() - y.min())
+            elif norm == "std":
+                nv = math.sqrt(self._centred(y, w, W)[0] / W)
+            else:
+                lo = weighted_quantile(y, w, 0.25) if weighted else type7(y, 0.25)
+                hi = weighted_quantile(y, w, 0.75) if weighted else type7(y, 0.75)
+                nv = hi - lo
+            return None if nv == 0 else math.sqrt(mse) / nv
+        if name == "mda":
+            if n < 2:
+                return None
+            return float(np.sum(np.sign(y[1:] - y[:-1]) == np.sign(p[1:] - y[:-1]))) / (n - 1)
+        if name in ("mase", "rmsse"):
+            m = int(par["m"])
+            if n <= m:
+                return None
+            d = y[m:] - y[:-m]
+            scale = _sum(np.abs(d) if name == "mase" else d * d) / (n - m)
+            if scale == 0:
+                return None
+            return mae / scale if name == "mase" else math.sqrt(mse / scale)
+        raise KeyError(key)
 
 
 # =======================================================================================
@@ -241,10 +604,12 @@ def bca_interval(ts, th, jack, level, z0num=None):
     z0 = Phinv(z0num / d.size)
     if not np.isfinite(z0):
         return percentile_interval(ts, level)
-    tbar = np.mean(jack)
+    # correctly rounded sums: when every jackknife value is the same (a quantile of tied
+    # values), the deviations are exactly 0 and so is the acceleration, as in vernier
+    tbar = math.fsum(jack.tolist()) / jack.size
     dev = tbar - jack
-    den = 6.0 * np.sum(dev ** 2) ** 1.5
-    acc = np.sum(dev ** 3) / den if den != 0 else 0.0
+    den = 6.0 * math.fsum((dev ** 2).tolist()) ** 1.5
+    acc = math.fsum((dev ** 3).tolist()) / den if den != 0 else 0.0
     al = 1.0 - level
     zl, zh = Phinv(al / 2), Phinv(1 - al / 2)
     a1 = Phi(z0 + (z0 + zl) / (1 - acc * (z0 + zl)))
@@ -442,22 +807,38 @@ def _sel(y, p, w, mask=None):
     return y[m], p[m], None if w is None else w[m]
 
 
+SKILL_NAMES = {"r2", "adjusted_r2", "explained_variance", "d2_absolute_error", "d2_pinball",
+               "d2_tweedie"}
+CORR_NAMES = {"pearson_r", "spearman_rho", "kendall_tau", "ccc"}
+
+
 def _scale(key, th, d, y, p, w):
     """The magnitude the rounding errors of values and endpoints are relative to: the
-    values themselves, for mean_error the mean |e| (the sum cancels), for r2 the ratio
-    1 - r2 = SSE/SST (r2 near 0 cancels)."""
+    values themselves; for mean_error the mean |e| and for mpe the mean |e/y| (the sums
+    cancel); for skill scores (r2, d2_*, ...) the ratio 1 - value (a value near 0
+    cancels); for correlations 1 (a value near 0 is a difference of terms up to 1)."""
+    name = key_name(key)
     vals = [abs(th)] if np.isfinite(th) else []
     if d.size:
         vals.append(float(np.max(np.abs(d))))
-    if key == "mean_error":
+    if name == "mean_error":
         vals.append(float(np.average(np.abs(p - y), weights=w)))
-    if key == "r2" and d.size:
+    if name == "mpe":
+        k = y != 0
+        if k.any():
+            vals.append(100 * float(np.max(np.abs((p[k] - y[k]) / y[k]))))
+    if name in SKILL_NAMES and d.size:
         vals.append(float(np.max(np.abs(1 - d))))
+    if name in CORR_NAMES:
+        vals.append(1.0)
     return max(vals) if vals else 1.0
 
 
+NO_INTERVAL = {"count", "weight_sum", "max_error"}   # exact, or no valid bootstrap
+
+
 def check_bootstrap_slice(chk, values, keys, y, p, w, *, seed, s, R, L, level, method,
-                          strict_exact=False):
+                          strict_exact=False, opts=None):
     """Compares every key's interval in one slice with the reference."""
     n = len(y)
     idx = resample_indices(seed, s, n, R, L) if n else None
@@ -466,8 +847,12 @@ def check_bootstrap_slice(chk, values, keys, y, p, w, *, seed, s, R, L, level, m
         entry = values.get(key)
         if n == 0:
             continue
-        th = float(metric_values(key, y, p, w, ar)[0])
-        ts = metric_values(key, y, p, w, idx)
+        th = float(metric_values(key, y, p, w, ar, opts)[0])
+        if key_name(key) in NO_INTERVAL:
+            chk.value(key, entry, th, REL * abs(th))
+            chk.ci(key, entry, None, 0.0, method)
+            continue
+        ts = metric_values(key, y, p, w, idx, opts)
         d = ts[~np.isnan(ts)]
         if not np.isfinite(th):
             chk.ci(key, entry, None, 0.0, method)   # undefined metric: no interval
@@ -478,7 +863,7 @@ def check_bootstrap_slice(chk, values, keys, y, p, w, *, seed, s, R, L, level, m
         if method == "percentile":
             chk.ci(key, entry, percentile_interval(ts, level), tol, method)
             continue
-        jack = jackknife_values(key, y, p, w)
+        jack = jackknife_values(key, y, p, w, opts)
         if np.isnan(jack).any():
             # contract silent: BCa with an undefined jackknife value
             TALLIES["ci: bca with an undefined jackknife value (weak check only)"] += 1
@@ -693,6 +1078,149 @@ def test_crosscheck_block_bootstrap(vernier):
     chk.assert_ok()
 
 
+# ---------------------------------------------------------------------------------------
+# every catalog metric, through whichever path vernier takes for it (multiplicities or
+# gathered rows, src/boot.c), under the options that change the sums it reads
+# ---------------------------------------------------------------------------------------
+EVERY_METRIC = ["count", "weight_sum", "mean_error", "mae", "mse", "rmse", "max_error", "medae",
+                "abs_error_quantile:q=0.3", "p95_abs_error", "mape", "smape", "wmape", "mpe",
+                "msle", "rmsle", "r2", "adjusted_r2:p=3", "explained_variance",
+                "huber:delta=1.5", "pseudo_huber:delta=2", "log_cosh", "pinball:q=0.9",
+                "d2_absolute_error", "d2_pinball:q=0.3", "d2_tweedie:power=1.5",
+                "poisson_deviance", "gamma_deviance", "tweedie_deviance:power=1.5",
+                "pearson_r", "spearman_rho", "kendall_tau", "ccc", "nrmse", "nrmse:norm=range",
+                "nrmse:norm=std", "nrmse:norm=iqr", "mda", "mase:m=2", "rmsse"]
+
+
+def test_every_metric_list_is_the_catalog(vernier):
+    """EVERY_METRIC names each metric of `vernier metrics` (and nrmse with each norm)."""
+    pr = vernier.run(["metrics"])
+    assert pr.returncode == 0, pr.stderr
+    ids = set()
+    for line in pr.stdout.splitlines()[1:]:
+        if not line.strip():
+            break
+        ids.add(line.split()[0])
+    assert ids == {key_name(k) for k in EVERY_METRIC}, ids ^ {key_name(k) for k in EVERY_METRIC}
+
+
+def gen_positive(seed, n, wmode, zeros=0.0):
+    """y > 0 and yhat > 0 (every deviance defined), a share `zeros` of y set to 0, a few
+    exact ties in |e|; weights as gen_data ('int', 'float') with ~10 % zeros."""
+    rng = np.random.default_rng(seed)
+    y = np.round(rng.lognormal(2.0, 0.6, n), 2)
+    p = np.round(y * np.exp(rng.normal(0.05, 0.25, n)) + 0.01, 2)
+    if zeros:
+        y[rng.random(n) < zeros] = 0.0
+    w = None
+    if wmode is not None:
+        w = (rng.integers(1, 6, n).astype(np.float64) if wmode == "int"
+             else rng.uniform(0.1, 5.0, n))
+        w[rng.random(n) < 0.1] = 0.0
+        w[0] = max(w[0], 1.0)
+    return y, p, w
+
+
+# (name, n, R, wmode, zeros, extra CLI flags, reference options, block size, methods)
+EVERY_CASES = [
+    ("unweighted", 150, 99, None, 0.0, [], RefOpts(), 0, ("percentile", "bca")),
+    ("float weights", 150, 99, "float", 0.0, [], RefOpts(), 0, ("percentile", "bca")),
+    ("int weights, zero y, --zero skip", 150, 99, "int", 0.06, ["--zero", "skip"],
+     RefOpts("skip"), 0, ("bca",)),
+    ("zero y, --zero eps", 150, 99, None, 0.06, ["--zero", "eps"], RefOpts("eps"), 0,
+     ("percentile",)),
+    ("zero y, --zero nan", 120, 60, "float", 0.02, [], RefOpts(), 0, ("bca",)),
+    ("grouped jackknife", 2300, 30, None, 0.0, [], RefOpts(), 0, ("bca",)),
+    ("grouped jackknife, float weights", 2500, 30, "float", 0.0, [], RefOpts(), 0, ("bca",)),
+    ("moving blocks", 150, 60, None, 0.0, [], RefOpts(), 4, ("percentile", "bca")),
+    ("moving blocks, int weights", 150, 60, "int", 0.0, [], RefOpts(), 4, ("bca",)),
+    ("tiny", 5, 99, None, 0.0, [], RefOpts(), 0, ("percentile", "bca")),
+]
+
+
+@pytest.mark.parametrize("case", EVERY_CASES, ids=[c[0] for c in EVERY_CASES])
+def test_crosscheck_every_metric(vernier, case):
+    """Every catalog metric's bootstrap interval (and its point value; count, weight_sum
+    and max_error: null) against the reference, unweighted and weighted, under each
+    --zero policy, with moving blocks, and with the grouped jackknife (n > 2000)."""
+    name, n, R, wmode, zeros, flags, opts, L, methods = case
+    chk = CIChecker(vernier)
+    seed = 7000 + n + R
+    y, p, w = gen_positive(seed, n, wmode, zeros)
+    ys, ps, ws = _sel(y, p, w)
+    for method in methods:
+        res = vernier.eval(y, p, w=w, metrics=",".join(EVERY_METRIC),
+                           flags=_ci_flags(method, R, seed, L=L) + flags, keep=True)
+        chk.set_context(f"{name}: n={n} R={R} weights={wmode} method={method} L={L}", res)
+        check_bootstrap_slice(chk, res.values(), EVERY_METRIC, ys, ps, ws, seed=seed, s=0, R=R,
+                              L=L, level=0.95, method=method, opts=opts)
+    chk.assert_ok()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_crosscheck_every_metric_by_slices(vernier, weighted):
+    """--by: every metric of every slice (slice s = 0 overall, then in output order)."""
+    chk = CIChecker(vernier)
+    n, R, seed = 240, 60, 91
+    y, p, w = gen_positive(seed, n, "int" if weighted else None)
+    g = _labels(np.random.default_rng(seed), n, ["u", "v"], [0.6, 0.4])
+    res = vernier.eval(y, p, w=w, metrics=",".join(EVERY_METRIC),
+                       flags=["--by", "g"] + _ci_flags("bca", R, seed),
+                       extra_cols={"g": list(g)}, keep=True)
+    for s, slc in enumerate(res.doc["slices"]):
+        lab = slc["by"].get("g")
+        ys, ps, ws = _sel(y, p, w, None if lab is None else g == lab)
+        chk.set_context(f"by weighted={weighted} slice {s} {lab!r}", res)
+        check_bootstrap_slice(chk, slc["values"], EVERY_METRIC, ys, ps, ws, seed=seed, s=s,
+                              R=R, L=0, level=0.95, method="bca", opts=RefOpts())
+    chk.assert_ok()
+
+
+def test_portable_and_vector_folds_agree(vernier, tmp_path):
+    """The fold of src/boot.c has a portable version and, on x86-64 processors with AVX2,
+    a vector one (same lanes, same order): VERNIER_PORTABLE=1 forces the portable one.
+    Both must print the very same bytes."""
+    y, p, w = gen_positive(4242, 3000, "float", zeros=0.01)
+    path = write_csv(tmp_path / "fold.csv", {"y": y, "yhat": p, "w": w})
+    g = _labels(np.random.default_rng(4242), 3000, ["a", "b"], [0.7, 0.3])
+    path_by = write_csv(tmp_path / "fold_by.csv", {"y": y, "yhat": p, "g": list(g)})
+    runs = [
+        [path, "-w", "w", "--ci-method", "bca", "--zero", "skip"],
+        [path_by, "--by", "g", "--ci-method", "percentile", "--block-size", "6"],
+    ]
+    for args in runs:
+        argv = [vernier.exe, "eval", args[0], "-y", "y", "-p", "yhat", "-m",
+                ",".join(EVERY_METRIC), "--format", "json", "--ci", "--resamples", "40",
+                "--threads", "2"] + args[1:]
+        out = []
+        for portable in ("", "1"):
+            env = dict(os.environ, VERNIER_PORTABLE=portable)
+            pr = subprocess.run(argv, capture_output=True, text=True, env=env)
+            assert pr.returncode == 0, pr.stderr
+            out.append(pr.stdout)
+        assert out[0] == out[1], f"VERNIER_PORTABLE changes the output of {args}"
+        record("ci_fold_portable")
+
+
+def test_crosscheck_r2_constant_sklearn(vernier):
+    """--r2-constant sklearn on resamples with a constant y (two y values, n = 6): the
+    skill scores take scikit-learn's 1.0 / 0.0 there instead of leaving the resample
+    out."""
+    chk = CIChecker(vernier)
+    y = np.array([3.0, 3.0, 3.0, 7.0, 7.0, 3.0])
+    p = np.array([2.5, 3.0, 4.0, 6.0, 7.5, 3.5])
+    keys = ["r2", "adjusted_r2:p=1", "explained_variance", "d2_absolute_error",
+            "d2_tweedie:power=1.5", "mae", "medae"]
+    for method in ("percentile", "bca"):
+        res = vernier.eval(y, p, metrics=",".join(keys),
+                           flags=_ci_flags(method, 199, 5) + ["--r2-constant", "sklearn"],
+                           keep=True)
+        chk.set_context(f"r2-constant sklearn {method}", res)
+        check_bootstrap_slice(chk, res.values(), keys, y, p, None, seed=5, s=0, R=199, L=0,
+                              level=0.95, method=method, opts=RefOpts(r2c="sklearn"))
+    chk.assert_ok()
+
+
 ANALYTIC_KEYS = ["mean_error", "mae", "mse", "rmse", "mape", "smape", "wmape", "r2",
                  "huber:delta=1", "pinball:q=0.9", "log_cosh", "msle", "rmsle", "medae",
                  "p95_abs_error", "abs_error_quantile:q=0.3", "kendall_tau", "count",
@@ -748,7 +1276,9 @@ def test_auto_switches_to_analytic_at_5000(vernier):
     """auto: analytic where it exists and n >= 5000 (n counts rows with w > 0), else
     BCa (grouped jackknife above 2000 rows)."""
     chk = CIChecker(vernier)
-    keys = ["mae", "rmse", "r2", "p95_abs_error", "mda"]
+    # pearson_r and mda have no analytic interval: at n >= 5000 they are resampled alone,
+    # while the quantile levels of |e| are still p95_abs_error's
+    keys = ["mae", "rmse", "r2", "p95_abs_error", "mda", "pearson_r"]
     for n_pos, weighted, R, seed in [(5000, False, 40, 31), (5000, True, 30, 32),
                                      (4999, True, 30, 33)]:
         y, p, _ = gen_data(seed, n_pos + 3, "cont", None)
