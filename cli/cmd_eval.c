@@ -22,6 +22,10 @@ static const char help[] =
     "  -w, --weight COL        non-negative row weights; rows with 0 are ignored\n"
     "      --by COL[,COL...]   one result row per distinct value (per combination)\n"
     "      --min-count N       slices with fewer rows are listed with metrics n/a\n"
+    "      --columns COL,...   also search these columns for the slices where the first\n"
+    "                          metric with a direction (mae by default; mae when it\n"
+    "                          cannot be searched) is significantly worse, and add the\n"
+    "                          top 3 to the notes (see 'vernier slices')\n"
     "\n"
     "metrics:\n"
     "  -m, --metrics LIST      comma-separated metric ids with parameters, e.g.\n"
@@ -85,6 +89,7 @@ static const char help[] =
     "  zcat preds.csv.gz | vernier eval - -y y -p yhat -w weight --zero skip\n"
     "  vernier eval preds.csv -y y -p yhat --log --tag model=gbm-v2 --name nightly\n"
     "  vernier eval preds.csv -y y -p yhat --by region --ci --seed 7 --format json\n"
+    "  vernier eval preds.csv -y y -p yhat --columns region,channel,price\n"
     "\n"
     "Exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, ...),\n"
     "4 I/O error (cannot read input, write output, or write the run store),\n"
@@ -93,16 +98,19 @@ static const char help[] =
 typedef struct eval_args {
     cli_common c;
     const char *file;
+    char **columns; /* --columns: search them for the worst slices */
+    size_t ncolumns;
 } eval_args;
 
 /* Parses the command line; returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME };
+    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME, O_COLUMNS };
     static const struct option opts[] = {
         CLI_COMMON_LONGOPTS,
         {"pred", required_argument, 0, 'p'},        {"ci", optional_argument, 0, O_CI},
         {"ci-method", required_argument, 0, O_CIM}, {"time-col", required_argument, 0, O_TIME},
+        {"columns", required_argument, 0, O_COLUMNS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *hint = "run 'vernier eval --help' for the options";
@@ -118,6 +126,10 @@ static int parse_args(int argc, char **argv, eval_args *a)
         switch (c) {
         case 'p': a->c.cc.yhat = optarg; break;
         case O_TIME: a->c.cc.time = optarg; break;
+        case O_COLUMNS:
+            if (cli_split_into(optarg, &a->columns, &a->ncolumns) != 0)
+                return cli_error(EXIT_INTERNAL, NULL, "out of memory");
+            break;
         case 'h': fputs(help, stdout); return EXIT_OK;
         case O_CI: {
             char *end = NULL;
@@ -152,9 +164,46 @@ static int parse_args(int argc, char **argv, eval_args *a)
     a->file = argv[optind];
     if (!a->c.cc.y || !a->c.cc.yhat)
         return cli_error(EXIT_USAGE, hint, "name the actual and prediction columns with -y COL -p COL");
+    if (a->ncolumns && strcmp(a->file, "-") == 0)
+        return cli_error(EXIT_USAGE, hint, "--columns reads the file a second time: give a file, not standard input");
     if ((ec->resamples != 2000 || ec->seed || ec->block_size || ec->ci_method) && ec->ci_level == 0)
         return cli_error(EXIT_USAGE, hint, "--ci-method, --resamples, --seed and --block-size shape intervals: add --ci");
     return cli_common_finish(&a->c, hint);
+}
+
+/* --columns: the worst slices of the first listed metric with a direction (mae for the
+ * default battery, and when the search cannot take that metric), added to the notes. */
+static int add_worst_slices(const eval_args *a, vn_result *res)
+{
+    vn_slices_config sc;
+    vn_slices_config_init(&sc);
+    sc.csv = a->c.cc;
+    sc.csv.by = NULL;
+    sc.zero_policy = a->c.ec.zero_policy;
+    sc.column_count = a->ncolumns;
+    sc.columns = (const char *const *)a->columns;
+    sc.top = 3;
+    sc.metric = "mae";
+    for (size_t m = 0; m < vn_result_metric_count(res); m++) {
+        const vn_metric_info *mi = vn_result_metric_info(res, m);
+        if (strcmp(mi->id, "count") != 0 && strcmp(mi->id, "weight_sum") != 0 &&
+            mi->direction != VN_NO_DIRECTION) {
+            sc.metric = vn_result_metric_key(res, m);
+            break;
+        }
+    }
+    char err[512];
+    vn_slices *s = NULL;
+    vn_status st = vn_slices_run(a->file, &sc, &s, err, sizeof err);
+    if (st == VN_ERR_USAGE && strstr(err, "metric")) { /* not a mean of per-row terms */
+        sc.metric = "mae";
+        st = vn_slices_run(a->file, &sc, &s, err, sizeof err);
+    }
+    if (st != VN_OK)
+        return cli_error(cli_exit_code(st), NULL, "%s", err);
+    st = vn_result_add_slice_findings(res, s, 3);
+    vn_slices_free(s);
+    return st == VN_OK ? 0 : cli_error(EXIT_INTERNAL, NULL, "out of memory");
 }
 
 static vn_status write_result(const void *res, vn_format fmt, FILE *fp)
@@ -179,7 +228,9 @@ static int run(eval_args *a, int argc, char **argv)
         return rc;
     }
     vn_eval_free(ev);
-    int rc = cli_write_output(a->c.out, write_result, res, a->c.fmt);
+    int rc = a->ncolumns ? add_worst_slices(a, res) : 0;
+    if (rc == 0)
+        rc = cli_write_output(a->c.out, write_result, res, a->c.fmt);
     if (rc == 0 && a->c.log)
         rc = cli_log_run(a->c.store, res, "eval", argc, argv, a->c.name, a->c.tags, a->c.ntags,
                          a->c.ec.metrics ? a->c.ec.metrics : vn_default_metrics());
@@ -195,6 +246,7 @@ static int eval_main(int argc, char **argv, char **typed)
     int rc = parse_args(argc, argv, &a);
     if (rc < 0)
         rc = run(&a, argc, typed);
+    free(a.columns);
     cli_common_free(&a.c);
     return rc;
 }

@@ -687,6 +687,11 @@ const char *vn_slices_note(const vn_slices *s, size_t i);
  * VN_SLICES_JSON_SCHEMA) or md. VN_ERR_IO when the stream reports an error. */
 vn_status vn_slices_write(const vn_slices *s, vn_format fmt, int all, FILE *fp);
 
+/* Adds the first max findings of a search to a result's notes (code "worst_slice", on
+ * the overall slice), so that they appear wherever the result is written or logged
+ * (`vernier eval --columns`). Call it before the result is shared between threads. */
+vn_status vn_result_add_slice_findings(vn_result *res, const vn_slices *s, size_t max);
+
 /* ---------------------------------------------------------------------------------
  * The run store: every evaluation can be recorded in one SQLite file (docs/store.md has
  * the schema, queryable with plain SQL). Writes are one transaction per run, so a

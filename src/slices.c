@@ -1234,3 +1234,23 @@ const vn_slices_column *vn_slices_column_at(const vn_slices *x, size_t i)
 
 size_t vn_slices_note_count(const vn_slices *x) { return x->nnotes; }
 const char *vn_slices_note(const vn_slices *x, size_t i) { return i < x->nnotes ? x->notes[i] : NULL; }
+
+vn_status vn_result_add_slice_findings(vn_result *res, const vn_slices *s, size_t max)
+{
+    const vn_slices_info *in = &s->info;
+    const size_t k = vn_slices_findings(s) < max ? vn_slices_findings(s) : max;
+    for (size_t i = 0; i < k; i++) {
+        const vn_slice *f = vn_slices_at(s, i);
+        char p[16];
+        vn__format_p(p, sizeof p, f->p_adj);
+        VN_TRY(vn__note_add(res, "worst_slice", 0,
+                            "Worst slice #%zu: %s has %s %.4g against %.4g on the other rows "
+                            "(%+.4g, %g %% CI [%.4g, %.4g], %s-adjusted p %s%s); it holds "
+                            "%.1f %% of the rows and %.1f %% of the loss.",
+                            f->rank, f->label, in->metric, f->value, f->rest, f->diff,
+                            100.0 * in->level, f->lo, f->hi,
+                            in->adjust == VN_ADJUST_BH ? "BH" : "Holm", p[0] == '<' ? "" : "= ",
+                            p[0] == '<' ? "< 0.001" : p, 100.0 * f->row_share, 100.0 * f->loss_share));
+    }
+    return VN_OK;
+}

@@ -486,3 +486,25 @@ def test_negative_weight_and_empty_file(vernier):
     assert p.returncode == 3 and "no data rows" in p.stderr
     p = vernier.run(["slices", str(vernier.path("missing")), "-y", "y", "-p", "p"])
     assert p.returncode == 4
+
+
+def test_eval_columns_adds_the_findings_to_notes(vernier, tmp_path):
+    """`vernier eval --columns` runs the same search (first directional metric, top 3)
+    and puts each finding in the result's notes, with the search's own numbers; the
+    findings themselves are checked against numpy above."""
+    import json as _json
+    p = vernier.run(["eval", "examples/demand.csv", "-y", "demand", "-p", "forecast",
+                     "--columns", "store", "--format", "json"])
+    assert p.returncode == 0, p.stderr
+    notes = [n for n in _json.loads(p.stdout)["notes"] if n["code"] == "worst_slice"]
+    s = vernier.run(["slices", "examples/demand.csv", "-y", "demand", "-p", "forecast",
+                     "--columns", "store", "-m", "mae", "--top", "3", "--format", "json"])
+    assert s.returncode == 0, s.stderr
+    doc = _json.loads(s.stdout)
+    found = doc["findings"] if "findings" in doc else [c for c in doc["slices"] if c.get("rank")]
+    assert len(notes) == len(found) >= 1
+    for n, f in zip(notes, found):
+        assert f["label"] in n["message"] and f"{f['value']:.4g}" in n["message"]
+        assert f"{f['rest']:.4g}" in n["message"] and n["slice"] == "overall"
+    bad = vernier.run(["eval", "-", "-y", "y", "-p", "p", "--columns", "g"])
+    assert bad.returncode == 2 and "not standard input" in bad.stderr
