@@ -333,8 +333,10 @@ def main(argv=None):
         if os.path.exists(res):
             with open(res, encoding="utf-8") as f:
                 old = f.read()
-        if SECTION in old:  # replace the earlier section (it runs to the end of the file)
-            old = old[:old.index(SECTION)].rstrip("\n") + "\n"
+        if SECTION in old:  # replace the earlier section, up to the next one
+            a = old.index(SECTION)
+            b = old.find("\n## ", a + 1)
+            old = old[:a].rstrip("\n") + ("\n\n" + old[b + 1:] if b >= 0 else "\n")
         with open(res, "w", encoding="utf-8") as f:
             f.write(old + ("\n" if old and not old.endswith("\n\n") else "") + text)
         print("boot: appended to bench/RESULTS.md")
