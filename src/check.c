@@ -231,6 +231,8 @@ typedef struct ctx {
     size_t ngroups;
     size_t *group_of; /* per spec metric */
     char (*keys)[VN_KEY_MAX]; /* canonical key per spec metric */
+    double *qparam;   /* per spec metric: its quantile level q (pinball, ...), else -1 */
+    bool *needed;     /* ngroups x (1 + nslices): some gate reads this evaluation */
     vn_result **res;  /* ngroups x (1 + nslices): [0] overall, [1 + d] slice definition d */
     char **bins;      /* per slice definition: its bin labels "[a, b)", 32 bytes each */
 } ctx;
@@ -254,7 +256,8 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
     x->group_of = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->group_of);
     x->groups = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->groups);
     x->keys = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->keys);
-    if (!x->group_of || !x->groups || !x->keys)
+    x->qparam = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->qparam);
+    if (!x->group_of || !x->groups || !x->keys || !x->qparam)
         return VN_ERR_NOMEM;
     for (size_t m = 0; m < sp->nmetrics; m++) {
         const vn__spec_metric *sm = &sp->metrics[m];
@@ -262,6 +265,8 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
         size_t nms = 0;
         VN_TRY(vn__metrics_parse(sm->list, &ms, &nms, errbuf, errlen));
         memcpy(x->keys[m], ms[0].key, VN_KEY_MAX);
+        const vn__kind k = ms[0].kind;
+        x->qparam[m] = k == MK_PINBALL || k == MK_D2_PINBALL || k == MK_AEQ ? ms[0].param[0] : -1.0;
         vn__free(ms);
         const group want = {sm->y ? sm->y : sp->data.y,
                             sm->prediction ? sm->prediction : sp->data.prediction,
@@ -476,6 +481,8 @@ static vn_status base_from_results(baseline *b, const ctx *x, vn_result **res)
     for (size_t g = 0; g < x->ngroups; g++)
         for (size_t d = 0; d <= x->sp->nslices; d++) {
             const vn_result *r = res[g * (1 + x->sp->nslices) + d];
+            if (!r)
+                continue; /* no gate reads it */
             const vn__spec_slice *def = d ? &x->sp->slices[d - 1] : NULL;
             const bool filter = def && def->kind == VN__SLICE_FILTER;
             for (size_t s = d && !filter ? 1 : 0; s < (d && !filter ? vn_result_slice_count(r) : 1); s++) {
@@ -490,11 +497,13 @@ static vn_status base_from_results(baseline *b, const ctx *x, vn_result **res)
     return VN_OK;
 }
 
+/* Evaluates every (group, slice definition) some gate reads (x->needed). */
 static vn_status evaluate_all(const ctx *x, vn_result **res, char *errbuf, size_t errlen)
 {
     for (size_t g = 0; g < x->ngroups; g++)
         for (size_t d = 0; d <= x->sp->nslices; d++)
-            VN_TRY(evaluate(x, &x->groups[g], x->groups[g].list, d ? &x->sp->slices[d - 1] : NULL,
+            if (x->needed[g * (1 + x->sp->nslices) + d])
+                VN_TRY(evaluate(x, &x->groups[g], x->groups[g].list, d ? &x->sp->slices[d - 1] : NULL,
                             NULL, NULL, &res[g * (1 + x->sp->nslices) + d], errbuf, errlen));
     return VN_OK;
 }
@@ -627,38 +636,45 @@ static vn_status dummy_values(const ctx *x, size_t m, const vn__spec_slice *d, d
     const table *t = &x->t;
     const group *g = &x->groups[x->group_of[m]];
     const vn__spec_metric *sm = &x->sp->metrics[m];
-    const vn_metric_info *info = vn_metric_find(sm->type);
-    uint32_t *sid = vn__malloc(t->n * sizeof *sid);
-    vn_result *probe = NULL;
-    vn_status st = sid ? evaluate(x, g, sm->list, d, NULL, sid, &probe, errbuf, errlen) : VN_ERR_NOMEM;
     const bool sliced = d && d->kind != VN__SLICE_FILTER;
+    const double q = x->qparam[m];
+    const int ncand = q > 0 && q < 1 ? 3 : 2; /* mean, median, and the q-quantile */
+    /* the slice of every row, from a cheap evaluation (count) of the same definition */
+    uint32_t *sid = vn__malloc((t->n ? t->n : 1) * sizeof *sid);
+    vn_result *probe = NULL;
+    vn_status st = sid ? evaluate(x, g, "count", d, NULL, sid, &probe, errbuf, errlen) : VN_ERR_NOMEM;
     const size_t ns = probe ? vn_result_slice_count(probe) : 0;
+    vn_result_free(probe);
     double *best = NULL, *cst = NULL, *pairs = NULL;
-    size_t *cnt = NULL;
+    size_t *start = NULL, *order = NULL;
     if (st == VN_OK) {
         best = vn__malloc(ns * sizeof *best);
-        cst = vn__malloc(ns * sizeof *cst);
-        cnt = vn__calloc(ns, sizeof *cnt);
-        pairs = vn__malloc(2 * t->n * sizeof *pairs);
-        st = best && cst && cnt && pairs ? VN_OK : VN_ERR_NOMEM;
+        cst = vn__calloc(3 * ns, sizeof *cst);
+        pairs = vn__malloc((2 * t->n + 2) * sizeof *pairs);
+        start = vn__calloc(ns + 2, sizeof *start);
+        order = vn__malloc((t->n ? t->n : 1) * sizeof *order);
+        st = best && cst && pairs && start && order ? VN_OK : VN_ERR_NOMEM;
     }
-    /* candidates: the weighted mean, median and (for quantile losses) the q-quantile */
-    double q = -1;
-    if (st == VN_OK && strstr(sm->list, "q=")) {
-        q = atof(strstr(sm->list, "q=") + 2);
-    }
-    const column *cy = col_of(t, g->y), *cw = col_of(t, g->w);
+    /* the rows of each slice, by a counting sort, so that each is gathered once: after it,
+     * slice s (as the result numbers it) holds order[start[s + 1] .. start[s + 2]) */
+    for (size_t i = 0; st == VN_OK && i < t->n; i++)
+        if (sid[i] != UINT32_MAX)
+            start[(sliced ? sid[i] + 1 : 0) + 1]++;
     for (size_t s = 0; st == VN_OK && s < ns; s++)
+        start[s + 1] += start[s];
+    if (st == VN_OK)
+        start[ns + 1] = start[ns];
+    for (size_t i = t->n; st == VN_OK && i-- > 0;) /* backwards from each slice's end */
+        if (sid[i] != UINT32_MAX)
+            order[--start[(sliced ? sid[i] + 1 : 0) + 1]] = i;
+    const column *cy = col_of(t, g->y), *cw = col_of(t, g->w);
+    for (size_t s = 0; st == VN_OK && s < ns; s++) {
         best[s] = NAN;
-    for (int cand = 0; st == VN_OK && cand < (q > 0 && q < 1 ? 3 : 2); cand++) {
-        /* per slice: gather (y, w) and compute the constant */
-        for (size_t s = 0; s < ns; s++) {
+        for (int cand = 0; cand < ncand; cand++) {
             size_t k = 0;
             double sw = 0, swy = 0;
-            for (size_t i = 0; i < t->n; i++) {
-                const uint32_t id = sid[i];
-                if (id == UINT32_MAX || (sliced ? id + 1 : 0) != s)
-                    continue;
+            for (size_t j = start[s + 1]; j < start[s + 2]; j++) {
+                const size_t i = order[j];
                 const double w = cw ? cw->v[i] : 1.0;
                 if (w <= 0)
                     continue;
@@ -668,28 +684,30 @@ static vn_status dummy_values(const ctx *x, size_t m, const vn__spec_slice *d, d
                 swy += w * cy->v[i];
                 k++;
             }
-            cst[s] = cand == 0 ? (sw > 0 ? swy / sw : 0.0)
-                              : wquantile(pairs, k, cand == 1 ? 0.5 : q, cw != NULL);
-            cnt[s] = k;
+            cst[cand * ns + s] = cand == 0 ? (sw > 0 ? swy / sw : 0.0)
+                                           : wquantile(pairs, k, cand == 1 ? 0.5 : q, cw != NULL);
         }
+    }
+    for (int cand = 0; st == VN_OK && cand < ncand; cand++) {
         vn_result *r = NULL;
         /* feed() indexes pconst by the eval's slice id (0-based among slices) */
-        st = evaluate(x, g, sm->list, d, sliced ? cst + 1 : cst, NULL, &r, errbuf, errlen);
+        const double *c = cst + cand * ns;
+        st = evaluate(x, g, sm->list, d, sliced ? c + 1 : c, NULL, &r, errbuf, errlen);
+        const vn_direction dir = vn_metric_find(sm->type)->direction;
         for (size_t s = 0; st == VN_OK && s < ns && s < vn_result_slice_count(r); s++) {
             vn_value v;
             vn_result_get(r, s, 0, &v);
-            const bool better = info->direction == VN_HIGHER_IS_BETTER ? v.value > best[s]
-                                                                       : v.value < best[s];
+            const bool better = dir == VN_HIGHER_IS_BETTER ? v.value > best[s] : v.value < best[s];
             if (isfinite(v.value) && (isnan(best[s]) || better))
                 best[s] = v.value;
         }
         vn_result_free(r);
     }
-    vn_result_free(probe);
     vn__free(sid);
     vn__free(cst);
-    vn__free(cnt);
     vn__free(pairs);
+    vn__free(start);
+    vn__free(order);
     if (st != VN_OK) {
         vn__free(best);
         return st;
@@ -849,16 +867,10 @@ static void apply(vn__gate_row *row, const vn__spec_gate *g, const target *tg,
     r->status = pass ? VN_GATE_PASS : r->warn_only ? VN_GATE_WARN : VN_GATE_FAIL;
 }
 
-static vn_status apply_gate(ctx *x, vn_check *c, const vn__spec_gate *g, const baseline *b,
-                            char *errbuf, size_t errlen)
+/* The slice definitions gate g names, into defs (room for nslices + 1): -1 for the
+ * overall slice, else the index in sp->slices. Returns their number. */
+static size_t gate_defs(const vn__spec *sp, const vn__spec_gate *g, long *defs)
 {
-    const vn__spec *sp = x->sp;
-    const size_t gi = x->group_of[g->m];
-    const char *key = x->keys[g->m];
-    /* the slice definitions this gate names: -1 overall */
-    long *defs = vn__malloc((sp->nslices + 1) * sizeof *defs);
-    if (!defs)
-        return VN_ERR_NOMEM;
     size_t nd = 0;
     if (g->nslices == 0) {
         defs[nd++] = -1;
@@ -877,6 +889,19 @@ static vn_status apply_gate(ctx *x, vn_check *c, const vn__spec_gate *g, const b
                     defs[nd++] = (long)d;
         }
     }
+    return nd;
+}
+
+static vn_status apply_gate(ctx *x, vn_check *c, const vn__spec_gate *g, const baseline *b,
+                            char *errbuf, size_t errlen)
+{
+    const vn__spec *sp = x->sp;
+    const size_t gi = x->group_of[g->m];
+    const char *key = x->keys[g->m];
+    long *defs = vn__malloc((sp->nslices + 1) * sizeof *defs);
+    if (!defs)
+        return VN_ERR_NOMEM;
+    const size_t nd = gate_defs(sp, g, defs);
     vn_status st = VN_OK;
     for (size_t k = 0; st == VN_OK && k < nd; k++) {
         const vn__spec_slice *def = defs[k] < 0 ? NULL : &sp->slices[defs[k]];
@@ -979,8 +1004,18 @@ static vn_status run(ctx *x, vn_check *c, char *errbuf, size_t errlen)
     c->rows_missing = x->t.rows_missing;
     const size_t nres = x->ngroups * (1 + sp->nslices);
     x->res = vn__calloc(nres, sizeof *x->res);
-    if (!x->res)
+    x->needed = vn__calloc(nres, sizeof *x->needed);
+    long *defs = vn__malloc((sp->nslices + 1) * sizeof *defs);
+    if (!x->res || !x->needed || !defs) {
+        vn__free(defs);
         return VN_ERR_NOMEM;
+    }
+    for (size_t g = 0; g < sp->ngates; g++) { /* only what some gate reads is evaluated */
+        const size_t nd = gate_defs(sp, &sp->gates[g], defs);
+        for (size_t k = 0; k < nd; k++)
+            x->needed[x->group_of[sp->gates[g].m] * (1 + sp->nslices) + (size_t)(defs[k] + 1)] = true;
+    }
+    vn__free(defs);
     VN_TRY(evaluate_all(x, x->res, errbuf, errlen));
     baseline b = {0};
     vn_status st = load_baseline(x, &b, c, errbuf, errlen);
@@ -1014,6 +1049,8 @@ vn_status vn_check_run(const vn_check_config *cfg, vn_check **out, char *errbuf,
     vn__free(x.groups);
     vn__free(x.group_of);
     vn__free(x.keys);
+    vn__free(x.qparam);
+    vn__free(x.needed);
     for (size_t d = 0; x.bins && d < c->spec->nslices; d++)
         vn__free(x.bins[d]);
     vn__free(x.bins);
