@@ -661,27 +661,13 @@ static void make_sample(fcase *c)
         c->w[i] = (double)(1 + rng_next(&r) % 5);
 }
 
-static char *next_tok(char **save) { return strtok_r(NULL, " \n", save); }
 
 static int expect_tok(char **save, const char *want)
 {
-    const char *t = next_tok(save);
+    const char *t = unit_next_tok(save);
     return t && strcmp(t, want) == 0;
 }
 
-static int read_doubles(char **save, double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *t = next_tok(save);
-        if (!t)
-            return 0;
-        char *end;
-        v[i] = strtod(t, &end);
-        if (*end)
-            return 0;
-    }
-    return 1;
-}
 
 /* Parses one "case" line; 0 on a malformed line. */
 static int parse_case(char *line, fcase *c)
@@ -692,7 +678,7 @@ static int parse_case(char *line, fcase *c)
         return 0;
     unsigned long long v[6];
     for (int i = 0; i < 6; i++) {
-        const char *f = next_tok(&save);
+        const char *f = unit_next_tok(&save);
         if (!f)
             return 0;
         v[i] = strtoull(f, NULL, 10);
@@ -705,22 +691,22 @@ static int parse_case(char *line, fcase *c)
     c->n = (size_t)v[3];
     c->seed = v[4];
     c->hash = v[5];
-    if (!expect_tok(&save, "P") || !read_doubles(&save, c->p, NPCT))
+    if (!expect_tok(&save, "P") || !unit_read_doubles(&save, c->p, NPCT))
         return 0;
-    if (!expect_tok(&save, "M") || !read_doubles(&save, &c->median, 1))
+    if (!expect_tok(&save, "M") || !unit_read_doubles(&save, &c->median, 1))
         return 0;
-    if (!expect_tok(&save, "T") || !read_doubles(&save, &c->tau, 1))
+    if (!expect_tok(&save, "T") || !unit_read_doubles(&save, &c->tau, 1))
         return 0;
-    if (!expect_tok(&save, "W") || !read_doubles(&save, c->wq, NPCT))
+    if (!expect_tok(&save, "W") || !unit_read_doubles(&save, c->wq, NPCT))
         return 0;
     if (!expect_tok(&save, "R"))
         return 0;
-    const char *k = next_tok(&save);
+    const char *k = unit_next_tok(&save);
     if (!k)
         return 0;
     c->nranks = (size_t)strtoul(k, NULL, 10);
     c->ranks = malloc((c->nranks ? c->nranks : 1) * sizeof *c->ranks);
-    return read_doubles(&save, c->ranks, c->nranks);
+    return unit_read_doubles(&save, c->ranks, c->nranks);
 }
 
 static void test_fixture(void)

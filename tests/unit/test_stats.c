@@ -170,21 +170,7 @@ static void test_beta_closed_forms(void)
 
 /* ---- the fixture: t, beta, DM, Holm ---------------------------------------------------- */
 
-static char *next_tok(char **save) { return strtok_r(NULL, " \n", save); }
 
-static int read_doubles(char **save, double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *t = next_tok(save);
-        if (!t)
-            return 0;
-        char *end;
-        v[i] = strtod(t, &end);
-        if (*end)
-            return 0;
-    }
-    return 1;
-}
 
 /* Mirrors dm_series() in gen_stats_cases.py. */
 static void dm_series(int kind, size_t n, int h, uint64_t seed, double *d)
@@ -263,14 +249,14 @@ static void test_fixture(void)
             parse_bad++;
         } else if (strcmp(kind, "t") == 0) {
             double v[4];
-            if (!read_doubles(&save, v, 4)) {
+            if (!unit_read_doubles(&save, v, 4)) {
                 parse_bad++;
                 continue;
             }
             check_fn(&tt, "t_sf", v, 2, vn__t_sf(v[0], v[1]), v[2], v[3]);
         } else if (strcmp(kind, "b") == 0) {
             double v[5];
-            if (!read_doubles(&save, v, 5)) {
+            if (!unit_read_doubles(&save, v, 5)) {
                 parse_bad++;
                 continue;
             }
@@ -280,13 +266,13 @@ static void test_fixture(void)
             unsigned long long f[6];
             int ok = 1;
             for (int i = 0; i < 6 && ok; i++) {
-                const char *t = next_tok(&save);
+                const char *t = unit_next_tok(&save);
                 ok = t != NULL;
                 if (ok)
                     f[i] = strtoull(t, NULL, 10);
             }
             double want[6];
-            if (!ok || !read_doubles(&save, want, 6)) {
+            if (!ok || !unit_read_doubles(&save, want, 6)) {
                 parse_bad++;
                 continue;
             }
@@ -322,7 +308,7 @@ static void test_fixture(void)
             free(d);
         } else if (strcmp(kind, "holm") == 0) {
             /* holm <id> <n> <p...> A <adj...> */
-            const char *id = next_tok(&save), *nt = next_tok(&save);
+            const char *id = unit_next_tok(&save), *nt = unit_next_tok(&save);
             if (!id || !nt) {
                 parse_bad++;
                 continue;
@@ -333,8 +319,8 @@ static void test_fixture(void)
                 exit(2);
             double *want = p + n, *adj = p + 2 * n;
             const char *a = NULL;
-            if (!read_doubles(&save, p, n) || !(a = next_tok(&save)) || strcmp(a, "A") != 0 ||
-                !read_doubles(&save, want, n)) {
+            if (!unit_read_doubles(&save, p, n) || !(a = unit_next_tok(&save)) || strcmp(a, "A") != 0 ||
+                !unit_read_doubles(&save, want, n)) {
                 parse_bad++;
                 free(p);
                 continue;

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int unit_pass, unit_fail;
@@ -50,6 +51,25 @@ static inline int unit_close(double a, double b, double rel)
     do {                                                                                    \
         fn();                                                                               \
     } while (0)
+
+/* Fixture files (written by the gen_*_cases.py oracles): the next whitespace-separated
+ * token of a strtok_r scan, and n numbers read with strtod (0 when one is missing or
+ * malformed). */
+static inline char *unit_next_tok(char **save) { return strtok_r(NULL, " \n", save); }
+
+static inline int unit_read_doubles(char **save, double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *t = unit_next_tok(save);
+        if (!t)
+            return 0;
+        char *end;
+        v[i] = strtod(t, &end);
+        if (*end)
+            return 0;
+    }
+    return 1;
+}
 
 static inline int unit_summary(const char *name)
 {
