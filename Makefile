@@ -63,6 +63,9 @@ demo: deps all
 	$(BUILD)/vernier compare examples/eta.csv -y actual -p v1 -p v2 --primary p95_abs_error \
 	    --guard mean_error:0.5 --threads 0 || echo "(exit $$?: the challenger does not win)"
 	$(BUILD)/vernier check --spec examples/vernier.yaml
+	$(BUILD)/vernier report examples/demand.csv -y demand -p forecast --by store --ci \
+	    --title "Daily demand forecast, four stores" -o report.html
+	@echo "wrote report.html: open it in a browser (it needs no network)"
 
 test: deps all $(UNIT_BIN)
 	@$(MAKE) --no-print-directory test-unit test-cli test-check test-oracle test-store bench-smoke

@@ -98,12 +98,19 @@ int cli_write_output(const char *path, vn_status (*write)(const void *obj, vn_fo
                      const void *obj, vn_format fmt);
 /* Runs cmd with argv (which getopt may permute) and a copy in the order typed. */
 int cli_with_typed_argv(int argc, char **argv, int (*cmd)(int argc, char **argv, char **typed));
+/* --ci[=LEVEL] / --level: a level in (0, 1) (arg NULL: 0.95) into *level; -1 or an exit
+ * code (the error printed, naming opt). */
+int cli_parse_level(const char *opt, const char *arg, double *level, const char *hint);
+/* --ci-method: auto, percentile (alias bootstrap), bca (when with_bca), analytic; -1 or an
+ * exit code. */
+int cli_parse_ci_method(const char *arg, int with_bca, vn_ci_method *m, const char *hint);
 int cli_split_into(char *s, char ***list, size_t *n);
 int cli_parse_u64(const char *s, unsigned long long *out);
 
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_slices(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);

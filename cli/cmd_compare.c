@@ -133,22 +133,17 @@ static int parse_args(int argc, char **argv, compare_args *a)
             break;
         }
         case O_LEVEL: {
-            char *end = NULL;
-            ec->ci_level = strtod(optarg, &end);
-            if (end == optarg || *end || !(ec->ci_level > 0 && ec->ci_level < 1))
-                return cli_error(EXIT_USAGE, hint, "--level takes a level between 0 and 1 (e.g. 0.9), not \"%s\"", optarg);
+            const int rc2 = cli_parse_level("--level", optarg, &ec->ci_level, hint);
+            if (rc2 >= 0)
+                return rc2;
             break;
         }
-        case O_CIM:
-            if (strcmp(optarg, "auto") == 0)
-                ec->ci_method = VN_CI_AUTO;
-            else if (strcmp(optarg, "bootstrap") == 0 || strcmp(optarg, "percentile") == 0)
-                ec->ci_method = VN_CI_PERCENTILE;
-            else if (strcmp(optarg, "analytic") == 0)
-                ec->ci_method = VN_CI_ANALYTIC;
-            else
-                return cli_error(EXIT_USAGE, hint, "--ci-method takes auto, bootstrap or analytic, not \"%s\"", optarg);
+        case O_CIM: {
+            const int rc2 = cli_parse_ci_method(optarg, 0, &ec->ci_method, hint);
+            if (rc2 >= 0)
+                return rc2;
             break;
+        }
         case O_NOADJ: a->cfg.no_adjust = 1; break;
         case O_DM: a->cfg.dm_losses = optarg; break;
         case O_H:

@@ -132,25 +132,17 @@ static int parse_args(int argc, char **argv, eval_args *a)
             break;
         case 'h': fputs(help, stdout); return EXIT_OK;
         case O_CI: {
-            char *end = NULL;
-            ec->ci_level = optarg ? strtod(optarg, &end) : 0.95;
-            if ((optarg && (end == optarg || *end)) || !(ec->ci_level > 0 && ec->ci_level < 1))
-                return cli_error(EXIT_USAGE, hint, "--ci takes a level between 0 and 1 (e.g. --ci=0.9), not \"%s\"",
-                                 optarg);
+            const int rc2 = cli_parse_level("--ci", optarg, &ec->ci_level, hint);
+            if (rc2 >= 0)
+                return rc2;
             break;
         }
-        case O_CIM:
-            if (strcmp(optarg, "auto") == 0)
-                ec->ci_method = VN_CI_AUTO;
-            else if (strcmp(optarg, "percentile") == 0)
-                ec->ci_method = VN_CI_PERCENTILE;
-            else if (strcmp(optarg, "bca") == 0)
-                ec->ci_method = VN_CI_BCA;
-            else if (strcmp(optarg, "analytic") == 0)
-                ec->ci_method = VN_CI_ANALYTIC;
-            else
-                return cli_error(EXIT_USAGE, hint, "--ci-method takes auto, percentile, bca or analytic, not \"%s\"", optarg);
+        case O_CIM: {
+            const int rc2 = cli_parse_ci_method(optarg, 1, &ec->ci_method, hint);
+            if (rc2 >= 0)
+                return rc2;
             break;
+        }
         case ':':
             return cli_error(EXIT_USAGE, hint, "option %s needs a value", argv[optind - 1]);
         default:

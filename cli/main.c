@@ -21,6 +21,7 @@ static const char usage[] =
     "  compare   champion vs challenger on the same rows: paired differences, p-values,\n"
     "            a verdict per metric and an exit code that can gate a deployment\n"
     "  slices    find the slices where the model is significantly worse than elsewhere\n"
+    "  report    a self-contained HTML report with charts, or a Markdown model card\n"
     "  check     apply the gates of a vernier.yaml spec (for CI): exit 0 pass, 1 fail\n"
     "  spec      write a starter vernier.yaml (init) or validate one (check)\n"
     "  metrics   list the metric catalog with definitions, direction and unit\n"
@@ -32,6 +33,7 @@ static const char usage[] =
     "  vernier eval preds.csv -y actual -p predicted\n"
     "  vernier eval preds.csv.gz -y y -p yhat --by region --format json -o metrics.json\n"
     "  vernier compare preds.csv -y actual -p champion -p challenger --guard mean_error\n"
+    "  vernier report preds.csv -y actual -p predicted --by region -o report.html\n"
     "  vernier metrics\n"
     "\n"
     "Exit codes: 0 ok, 1 a gate failed, 2 usage, 3 data error, 4 I/O error, 5 internal error\n";
@@ -162,6 +164,24 @@ int cli_output_commit(cli_output *o)
     return 0;
 }
 
+/* The commands, in the order of the usage text. */
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"eval", cmd_eval},     {"compare", cmd_compare}, {"slices", cmd_slices},
+    {"report", cmd_report}, {"check", cmd_check},     {"spec", cmd_spec},
+    {"metrics", cmd_metrics}, {"runs", cmd_runs},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -169,37 +189,14 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "eval") == 0)
-        return cmd_eval(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return cmd_compare(argc - 1, argv + 1);
-    if (strcmp(cmd, "slices") == 0)
-        return cmd_slices(argc - 1, argv + 1);
-    if (strcmp(cmd, "check") == 0)
-        return cmd_check(argc - 1, argv + 1);
-    if (strcmp(cmd, "spec") == 0)
-        return cmd_spec(argc - 1, argv + 1);
-    if (strcmp(cmd, "metrics") == 0)
-        return cmd_metrics(argc - 1, argv + 1);
-    if (strcmp(cmd, "runs") == 0)
-        return cmd_runs(argc - 1, argv + 1);
+    const struct command *c = find_command(cmd);
+    if (c)
+        return c->run(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        if (argc > 2 && strcmp(cmd, "help") == 0) {
+        c = argc > 2 && strcmp(cmd, "help") == 0 ? find_command(argv[2]) : NULL;
+        if (c) {
             char *sub[] = {argv[2], "--help", NULL};
-            if (strcmp(argv[2], "eval") == 0)
-                return cmd_eval(2, sub);
-            if (strcmp(argv[2], "compare") == 0)
-                return cmd_compare(2, sub);
-            if (strcmp(argv[2], "slices") == 0)
-                return cmd_slices(2, sub);
-            if (strcmp(argv[2], "check") == 0)
-                return cmd_check(2, sub);
-            if (strcmp(argv[2], "spec") == 0)
-                return cmd_spec(2, sub);
-            if (strcmp(argv[2], "metrics") == 0)
-                return cmd_metrics(2, sub);
-            if (strcmp(argv[2], "runs") == 0)
-                return cmd_runs(2, sub);
+            return c->run(2, sub);
         }
         fputs(usage, stdout);
         return EXIT_OK;

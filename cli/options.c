@@ -30,6 +30,32 @@ int cli_parse_u64(const char *s, unsigned long long *out)
     return *end ? -1 : 0;
 }
 
+int cli_parse_level(const char *opt, const char *arg, double *level, const char *hint)
+{
+    char *end = NULL;
+    *level = arg ? strtod(arg, &end) : 0.95;
+    if ((arg && (end == arg || *end)) || !(*level > 0 && *level < 1))
+        return cli_error(EXIT_USAGE, hint, "%s takes a level between 0 and 1 (e.g. %s0.9), not \"%s\"",
+                         opt, strcmp(opt, "--ci") == 0 ? "--ci=" : "", arg ? arg : "");
+    return -1;
+}
+
+int cli_parse_ci_method(const char *arg, int with_bca, vn_ci_method *m, const char *hint)
+{
+    if (strcmp(arg, "auto") == 0)
+        *m = VN_CI_AUTO;
+    else if (strcmp(arg, "percentile") == 0 || strcmp(arg, "bootstrap") == 0)
+        *m = VN_CI_PERCENTILE;
+    else if (with_bca && strcmp(arg, "bca") == 0)
+        *m = VN_CI_BCA;
+    else if (strcmp(arg, "analytic") == 0)
+        *m = VN_CI_ANALYTIC;
+    else
+        return cli_error(EXIT_USAGE, hint, "--ci-method takes %s, not \"%s\"",
+                         with_bca ? "auto, percentile, bca or analytic" : "auto, bootstrap or analytic", arg);
+    return -1;
+}
+
 static int append(char ***list, size_t *n, char *item)
 {
     char **l = realloc(*list, (*n + 1) * sizeof *l);

@@ -791,6 +791,58 @@ vn_status vn_store_tag(vn_store *st, const char *run_id, const char *key, const 
  * there is no such run. */
 vn_status vn_store_delete(vn_store *st, const char *run_id);
 
+/* ---------------------------------------------------------------------------------
+ * Reports: one self-contained HTML page, or a Markdown model card, over the results
+ * above (docs/report.md). The page draws its charts as inline SVG from fixed-size
+ * summaries (a density grid of predicted against actual, the error histogram, |e| by
+ * decile of the prediction, the worst rows), so it stays under 1 MiB for any number of
+ * rows; it loads nothing from anywhere (a Content-Security-Policy forbids it), works in
+ * light and dark mode, and escapes every string that comes from the data.
+ * ------------------------------------------------------------------------------- */
+
+/* Keeps the rows and, at vn_eval_finish, builds the chart summaries of all rows into the
+ * result (memory: the rows, 24 bytes each, plus 8-16 bytes each while building). Call
+ * before the first row; VN_ERR_USAGE after it. */
+vn_status vn_eval_keep_plots(vn_eval *ev);
+/* The same for both models of a comparison. */
+vn_status vn_compare_keep_plots(vn_compare *cmp);
+
+/* For a report on the data a check read: an evaluation of the spec's data with its
+ * policies, the spec's metrics (those on the data's own columns), the intervals of the
+ * first metric that asks for them, the slices of the first `by` definition, and
+ * vn_eval_keep_plots. cfg as given to vn_check_run (its data override and threads; may
+ * be NULL). Errors as for vn_eval_csv, the message in errbuf. */
+vn_status vn_check_evaluate(const vn_check *c, const vn_check_config *cfg, vn_result **out,
+                            char *errbuf, size_t errlen);
+
+typedef enum vn_report_format {
+    VN_REPORT_HTML = 0, /* the page */
+    VN_REPORT_CARD = 1, /* a Markdown model card: data, metrics by slice, notes, and
+                           placeholders for what only the owners know */
+} vn_report_format;
+
+typedef struct vn_report_config {
+    const char *title;               /* NULL: "vernier report: FILE" */
+    const vn_result *result;         /* the evaluation; ignored with a comparison */
+    const vn_comparison *comparison; /* a comparison: its decision, the paired
+                                        differences, and the candidate's evaluation */
+    const vn_slices *slices;         /* worst-slice findings to show, or NULL */
+    const vn_check *check;           /* gate results to show, or NULL */
+    const char *metric;              /* the metric the headline and the slice chart
+                                        show (key or id); NULL: the first metric with a
+                                        direction that is not a count */
+    const char *command;             /* the command line, shown in the footer, or NULL */
+    size_t max_slices;               /* slices listed (the most rows first); 0 = 200 */
+} vn_report_config;
+
+void vn_report_config_init(vn_report_config *cfg);
+
+/* Writes the report. VN_ERR_USAGE when neither a result nor a comparison is given,
+ * VN_ERR_NOMEM, VN_ERR_IO when the stream reports an error. Without
+ * vn_eval_keep_plots the page has no charts of rows (the tables and the slice chart
+ * remain). */
+vn_status vn_report_write(const vn_report_config *cfg, vn_report_format fmt, FILE *fp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1089,3 +1089,68 @@ const char *vn_check_junit_path(const vn_check *c) { return c->spec->ci.junit; }
 const char *vn_check_markdown_path(const vn_check *c) { return c->spec->ci.markdown; }
 const char *vn_check_json_path(const vn_check *c) { return c->spec->ci.json; }
 int vn_check_github(const vn_check *c) { return c->spec->ci.github; }
+
+/* ---- a report on the data a check read ---- */
+
+vn_status vn_check_evaluate(const vn_check *c, const vn_check_config *cfg, vn_result **out,
+                            char *errbuf, size_t errlen)
+{
+    *out = NULL;
+    const vn__spec *sp = c->spec;
+    /* the metrics evaluated on the data's own columns, as one list */
+    size_t len = 1;
+    for (size_t m = 0; m < sp->nmetrics; m++)
+        len += strlen(sp->metrics[m].list) + 1;
+    char *list = vn__malloc(len);
+    VN_RETURN_IF(!list, VN_ERR_NOMEM, "out of memory");
+    list[0] = '\0';
+    vn_eval_config ec;
+    vn_eval_config_init(&ec);
+    for (size_t m = 0; m < sp->nmetrics; m++) {
+        const vn__spec_metric *sm = &sp->metrics[m];
+        if (sm->y || sm->prediction || sm->weight)
+            continue; /* its own columns: the gates table has it */
+        strcat(*list ? strcat(list, ",") : list, sm->list);
+        if (sm->has_uncertainty && ec.ci_level == 0) { /* the first interval asked for */
+            ec.ci_level = sm->ci_level;
+            ec.ci_method = sm->ci_method;
+            ec.resamples = sm->resamples;
+            ec.seed = sm->seed;
+        }
+    }
+    ec.metrics = *list ? list : NULL;
+    ec.zero_policy = sp->data.zero;
+    ec.r2_constant = sp->data.r2c;
+    ec.threads = cfg ? cfg->threads : 1;
+    vn_csv_config cc;
+    vn_csv_config_init(&cc);
+    cc.delimiter = sp->data.delimiter;
+    cc.header = sp->data.header;
+    cc.missing = sp->data.missing;
+    cc.y = sp->data.y;
+    cc.yhat = sp->data.prediction;
+    cc.weight = sp->data.weight;
+    cc.time = sp->data.time;
+    cc.hash = 1;
+    for (size_t d = 0; d < sp->nslices; d++)
+        if (sp->slices[d].kind == VN__SLICE_BY) { /* the first `by` definition */
+            ec.by_count = sp->slices[d].nby;
+            ec.by_names = (const char *const *)sp->slices[d].by;
+            ec.min_count = sp->slices[d].min_count;
+            cc.by = ec.by_names;
+            break;
+        }
+    vn_eval *ev = NULL;
+    vn_status st = vn_eval_new(&ec, &ev, errbuf, errlen);
+    if (st == VN_OK)
+        st = vn_eval_keep_plots(ev);
+    if (st == VN_OK)
+        st = vn_eval_csv(ev, cfg && cfg->data ? cfg->data : sp->data.path, &cc);
+    if (st == VN_OK)
+        st = vn_eval_finish(ev, out);
+    if (st != VN_OK && ev)
+        vn__fmt(errbuf, errlen, "%s", vn_eval_errmsg(ev));
+    vn_eval_free(ev);
+    vn__free(list);
+    return st;
+}

@@ -87,6 +87,13 @@ void vn_compare_csv_init(vn_compare_csv *cfg)
 
 const char *vn_compare_errmsg(const vn_compare *c) { return c ? c->err : ""; }
 
+vn_status vn_compare_keep_plots(vn_compare *c)
+{
+    for (int k = 0; k < 2; k++)
+        VN_TRY(vn_eval_keep_plots(c->ev[k]));
+    return VN_OK;
+}
+
 void vn_compare_free(vn_compare *c)
 {
     if (!c)

@@ -14,6 +14,7 @@
 #include "csv.h"
 #include "kernels.h"
 #include "numparse.h"
+#include "plots.h"
 #include "timesort.h"
 
 #include <pthread.h>
@@ -50,6 +51,8 @@ struct vn_eval {
     char *source, *ycol, *pcol, *wcol;
     char data_hash[17];
     bool auto_block; /* a time column and no block size: moving blocks of ceil(n^(1/3)) */
+    bool plots;      /* vn_eval_keep_plots: the report's summaries are built at finish */
+    vn__worst_heap worst;
     bool failed;
     char err[512];
 };
@@ -463,6 +466,9 @@ vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
             ev->rows_zero_weight++;
             continue;
         }
+        if (ev->plots)
+            vn__worst_push(&ev->worst,
+                           &(vn__worst){row, r->slice ? r->slice[i] + 1 : 0, y, p, w});
         if (!push(ev, &ev->slices[0], y, p, w) ||
             (r->slice && !push(ev, &ev->slices[r->slice[i] + 1], y, p, w)))
             return fail(ev, VN_ERR_NOMEM, "out of memory");
@@ -873,6 +879,11 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
     for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
         st = finish_slice(ev, res, i, qs, nq, qs + nms);
     vn__free(qs);
+    if (st == VN_OK && ev->plots) {
+        const slice *all = &ev->slices[0];
+        st = vn__plots_build(all->y, all->p, all->w, all->len, ev->weighted, &ev->worst,
+                             &res->plots);
+    }
     if (st != VN_OK) {
         vn_result_free(res);
         vn__fmt(ev->err, sizeof ev->err, "%s", st == VN_ERR_NOMEM ? "out of memory" : vn_strerror(st));
@@ -891,6 +902,15 @@ void vn__eval_get_view(const vn_eval *ev, vn__eval_view *v)
 }
 
 void vn__eval_keep_rows(vn_eval *ev) { ev->plan.needs |= NEED_STORE; }
+
+vn_status vn_eval_keep_plots(vn_eval *ev)
+{
+    if (ev->failed || ev->rows_seen > 0)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_keep_plots: call it before the first row");
+    ev->plan.needs |= NEED_STORE;
+    ev->plots = true;
+    return VN_OK;
+}
 
 void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
 {

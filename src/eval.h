@@ -283,6 +283,7 @@ struct vn_result {
     vn__opts opts;
     uint64_t min_count;
     vn__ci_cfg ci;       /* ci.level == 0: no intervals were asked for */
+    struct vn__plots *plots; /* the report's summaries (vn_eval_keep_plots), or NULL */
 };
 
 /* Adds a note (message copied). */

@@ -33,6 +33,7 @@ void vn_result_free(vn_result *res)
     vn__free((char *)res->input.yhat);
     vn__free((char *)res->input.weight);
     vn__free((char *)res->input.data_hash);
+    vn__free(res->plots);
     vn__free(res);
 }
 

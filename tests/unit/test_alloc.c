@@ -1,7 +1,8 @@
 /*
  * test_alloc.c — allocation-failure injection: fail the Nth allocation, for every N,
  * along a whole evaluation of a small CSV file (slices, stored rows, quantiles, ranks,
- * bootstrap intervals, notes, every output format), and along a comparison. Each run must end with VN_ERR_NOMEM — or with VN_OK
+ * bootstrap intervals, notes, every output format, the HTML report and the model card),
+ * along a comparison and a check (with their reports). Each run must end with VN_ERR_NOMEM — or with VN_OK
  * and exactly the output of an undisturbed run, where a module retried on a slower
  * path — never crash, and leave no block allocated (counted by the hook itself,
  * independently of any sanitizer).
@@ -44,6 +45,8 @@ static vn_status pipeline(const char *path, char **json, size_t *json_len)
     vn_result *res = NULL;
     vn_status st = vn_eval_new(&ec, &ev, NULL, 0);
     if (st == VN_OK)
+        st = vn_eval_keep_plots(ev);
+    if (st == VN_OK)
         st = vn_eval_csv(ev, path, &cc);
     if (st == VN_OK)
         st = vn_eval_finish(ev, &res);
@@ -51,6 +54,11 @@ static vn_status pipeline(const char *path, char **json, size_t *json_len)
     FILE *mem = open_memstream(json, json_len);
     for (int f = 0; st == VN_OK && f < 4; f++)
         st = vn_result_write(res, (vn_format)f, mem);
+    vn_report_config rc;
+    vn_report_config_init(&rc);
+    rc.result = res;
+    for (int f = 0; st == VN_OK && f < 2; f++) /* the HTML report and the model card */
+        st = vn_report_write(&rc, (vn_report_format)f, mem);
     fclose(mem);
     vn_result_free(res);
     return st;
@@ -82,6 +90,8 @@ static vn_status compare_pipeline(const char *path, char **out, size_t *out_len)
     vn_comparison *r = NULL;
     vn_status st = vn_compare_new(&cfg, &c, NULL, 0);
     if (st == VN_OK)
+        st = vn_compare_keep_plots(c);
+    if (st == VN_OK)
         st = vn_compare_csv_read(c, path, &cc);
     if (st == VN_OK)
         st = vn_compare_finish(c, &r);
@@ -89,6 +99,11 @@ static vn_status compare_pipeline(const char *path, char **out, size_t *out_len)
     FILE *mem = open_memstream(out, out_len);
     for (int f = 0; st == VN_OK && f < 4; f++)
         st = vn_comparison_write(r, (vn_format)f, mem);
+    vn_report_config rc;
+    vn_report_config_init(&rc);
+    rc.comparison = r;
+    for (int f = 0; st == VN_OK && f < 2; f++)
+        st = vn_report_write(&rc, (vn_report_format)f, mem);
     fclose(mem);
     vn_comparison_free(r);
     return st;
@@ -107,6 +122,17 @@ static vn_status check_pipeline(const char *path, char **out, size_t *out_len)
     FILE *mem = open_memstream(out, out_len);
     for (int f = 0; st == VN_OK && f < 5; f++)
         st = vn_check_write(c, (vn_check_format)f, mem);
+    vn_result *res = NULL; /* the report from a spec: its evaluation and gates */
+    char err[256];
+    if (st == VN_OK)
+        st = vn_check_evaluate(c, &cfg, &res, err, sizeof err);
+    vn_report_config rc;
+    vn_report_config_init(&rc);
+    rc.result = res;
+    rc.check = c;
+    for (int f = 0; st == VN_OK && f < 2; f++)
+        st = vn_report_write(&rc, (vn_report_format)f, mem);
+    vn_result_free(res);
     fclose(mem);
     vn_check_free(c);
     return st;
