@@ -107,6 +107,45 @@ int cli_parse_ci_method(const char *arg, int with_bca, vn_ci_method *m, const ch
 int cli_split_into(char *s, char ***list, size_t *n);
 int cli_parse_u64(const char *s, unsigned long long *out);
 
+/* ---- evaluation states on disk (states.c) ---- */
+/* Reads the state files (each "-" or a path) and merges them in order into *out. 0 or an
+ * exit code (3 for an invalid or mismatched state). */
+int cli_states_load(char *const *files, size_t n, int threads, vn_eval **out);
+/* Writes ev's state to path atomically ("-": stdout). 0 or an exit code. */
+int cli_state_save(const vn_eval *ev, const char *path);
+
+/* ---- eval's monitoring options (monitor.c): --sensitive, --threshold, --diagnose ---- */
+enum { CLI_O_SENSITIVE = 300, CLI_O_THRESHOLD, CLI_O_LABEL_THRESHOLD, CLI_O_DIAGNOSE };
+#define CLI_MONITOR_LONGOPTS                                                                  \
+    {"sensitive", required_argument, 0, CLI_O_SENSITIVE},                                     \
+    {"threshold", required_argument, 0, CLI_O_THRESHOLD},                                     \
+    {"label-threshold", required_argument, 0, CLI_O_LABEL_THRESHOLD},                         \
+    {"diagnose", no_argument, 0, CLI_O_DIAGNOSE}
+
+typedef struct cli_monitor {
+    const char *sensitive;
+    double threshold, label_threshold; /* NaN when not given */
+    int diagnose;
+    vn_fairness *fair;   /* after cli_monitor_apply, for the outputs */
+    vn_diagnosis *diag;
+} cli_monitor;
+
+void cli_monitor_init(cli_monitor *m);
+void cli_monitor_free(cli_monitor *m);
+/* Applies one of the options above: -1 applied, -2 not one of them, else an exit code. */
+int cli_monitor_option(int c, const char *arg, cli_monitor *m, const char *hint);
+/* After the options, before cli_common_finish: checks them (file: the input, NULL when
+ * none; from_states: the input is states) and makes --sensitive the one by column with
+ * intervals on (0.95 unless --ci says otherwise). -1 to go on, else an exit code. */
+int cli_monitor_finish(cli_monitor *m, cli_common *c, const char *file, int from_states,
+                       const char *hint);
+/* After the evaluation: runs the diagnosis and builds the fairness comparison (kept in m
+ * for the outputs) and adds their findings to res's notes. 0 or an exit code. */
+int cli_monitor_apply(cli_monitor *m, const cli_common *c, const char *file, vn_result *res);
+/* Writes res to c->out in c->fmt — with --sensitive followed by the fairness comparison
+ * (table, md), as {"eval": ..., "fairness": ...} (json), or the gaps alone (csv). */
+int cli_monitor_write(const cli_monitor *m, const cli_common *c, const vn_result *res);
+
 int cmd_eval(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_slices(int argc, char **argv);
@@ -115,5 +154,7 @@ int cmd_check(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_drift(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 
 #endif

@@ -33,6 +33,12 @@ static const char help[] =
     "                          (default: count, mean_error, mae, rmse, mape, wmape, smape,\n"
     "                          r2, medae, p95/p99_abs_error, max_error, huber,\n"
     "                          pinball at q = 0.1, 0.5, 0.9; 'vernier metrics' lists all)\n"
+    "                          and custom metrics NAME[OPTIONS]=EXPRESSION (quote them):\n"
+    "                          mean, sum, wmean or quantile of a formula over each row's\n"
+    "                          y, yhat, e = yhat - y, w and input columns by name, e.g.\n"
+    "                          'cost=sum(abs(e) * price) / sum(y * price)'; OPTIONS: lower\n"
+    "                          (default), higher or none, and unit=TEXT, e.g.\n"
+    "                          cost[lower,unit=USD]=... (docs/expressions.md)\n"
     "      --zero POLICY       rows with y = 0 in mape/mpe: nan (default: undefined, with\n"
     "                          the count), skip (leave them out), eps (scikit-learn)\n"
     "      --r2-constant MODE  constant y in r2 and other skill scores: undefined\n"
@@ -70,6 +76,24 @@ static const char help[] =
     "                          blocks of ceil(n^(1/3)) rows unless --block-size is given;\n"
     "                          mda and mase also read rows in this order\n"
     "\n"
+    "states (docs/state.md):\n"
+    "      --save-state FILE   also write the evaluation's state: merge it later with\n"
+    "                          others (--from-states, Python's vernier.Accumulator)\n"
+    "      --from-states       the arguments are state files (from --save-state or\n"
+    "                          vernier.Accumulator.to_bytes): merge them in order and\n"
+    "                          report as if all their rows had been read at once\n"
+    "\n"
+    "fairness and diagnostics (docs/fairness.md, docs/diagnose.md):\n"
+    "      --sensitive COL     every metric per group of COL, and for each metric the\n"
+    "                          worst and best group, their gap and ratio with intervals\n"
+    "                          (turns on --ci); the significant gaps go to the notes\n"
+    "      --threshold T       with --sensitive: decisions are prediction >= T; per group\n"
+    "                          the selection, true- and false-positive rates, and the\n"
+    "                          demographic-parity and equalized-odds differences\n"
+    "      --label-threshold T positive outcomes are actual >= T (default: --threshold)\n"
+    "      --diagnose          run 'vernier diagnose' on the file too and add its flagged\n"
+    "                          findings (heteroscedasticity, ...) to the notes\n"
+    "\n"
     "run history:\n"
     "      --log[=STORE]       record the run (values, command, input hash, git commit)\n"
     "                          in the run store: STORE, else $VERNIER_STORE, else\n"
@@ -90,27 +114,40 @@ static const char help[] =
     "  vernier eval preds.csv -y y -p yhat --log --tag model=gbm-v2 --name nightly\n"
     "  vernier eval preds.csv -y y -p yhat --by region --ci --seed 7 --format json\n"
     "  vernier eval preds.csv -y y -p yhat --columns region,channel,price\n"
+    "  vernier eval scores.csv -y y -p yhat --sensitive sex --threshold 0.5\n"
+    "  vernier eval preds.csv -y y -p yhat --time-col ts --diagnose\n"
+    "  vernier eval preds.csv -y demand -p forecast \\\n"
+    "      -m 'mae,stockout_cost=mean(if(e < 0, -3 * e, e))' --by store --ci\n"
+    "  vernier eval part1.csv -y y -p yhat --by region --save-state part1.state\n"
+    "  vernier eval --from-states part1.state part2.state --format json\n"
     "\n"
-    "Exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, ...),\n"
-    "4 I/O error (cannot read input, write output, or write the run store),\n"
-    "5 internal error\n";
+    "Exit codes: 0 ok, 2 usage error, 3 data error (bad cell, missing column, invalid\n"
+    "expression, ...), 4 I/O error (cannot read input, write output, or write the run\n"
+    "store), 5 internal error\n";
 
 typedef struct eval_args {
     cli_common c;
     const char *file;
+    int from_states;        /* the arguments are state files (--from-states) */
+    char **states;
+    size_t nstates;
+    const char *save_state; /* --save-state FILE */
     char **columns; /* --columns: search them for the worst slices */
     size_t ncolumns;
+    cli_monitor mon; /* --sensitive, --threshold, --diagnose (monitor.c) */
 } eval_args;
 
 /* Parses the command line; returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME, O_COLUMNS };
+    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME, O_COLUMNS, O_FROM_STATES, O_SAVE_STATE };
     static const struct option opts[] = {
-        CLI_COMMON_LONGOPTS,
+        CLI_COMMON_LONGOPTS, CLI_MONITOR_LONGOPTS,
         {"pred", required_argument, 0, 'p'},        {"ci", optional_argument, 0, O_CI},
         {"ci-method", required_argument, 0, O_CIM}, {"time-col", required_argument, 0, O_TIME},
         {"columns", required_argument, 0, O_COLUMNS},
+        {"from-states", no_argument, 0, O_FROM_STATES},
+        {"save-state", required_argument, 0, O_SAVE_STATE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *hint = "run 'vernier eval --help' for the options";
@@ -118,7 +155,9 @@ static int parse_args(int argc, char **argv, eval_args *a)
     optind = 1;
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":y:p:w:m:d:tf:o:h", opts, NULL)) != -1;) {
-        const int rc = cli_common_option(c, optarg, &a->c, hint);
+        int rc = cli_common_option(c, optarg, &a->c, hint);
+        if (rc == -2)
+            rc = cli_monitor_option(c, optarg, &a->mon, hint);
         if (rc >= 0)
             return rc;
         if (rc == -1)
@@ -126,6 +165,8 @@ static int parse_args(int argc, char **argv, eval_args *a)
         switch (c) {
         case 'p': a->c.cc.yhat = optarg; break;
         case O_TIME: a->c.cc.time = optarg; break;
+        case O_FROM_STATES: a->from_states = 1; break;
+        case O_SAVE_STATE: a->save_state = optarg; break;
         case O_COLUMNS:
             if (cli_split_into(optarg, &a->columns, &a->ncolumns) != 0)
                 return cli_error(EXIT_INTERNAL, NULL, "out of memory");
@@ -151,6 +192,19 @@ static int parse_args(int argc, char **argv, eval_args *a)
     }
     if (optind >= argc)
         return cli_error(EXIT_USAGE, hint, "no input file (use - for standard input)");
+    const int mrc = cli_monitor_finish(&a->mon, &a->c, argv[optind], a->from_states, hint);
+    if (mrc >= 0)
+        return mrc;
+    if (a->from_states) { /* the states carry the metrics, slices and policies */
+        if (a->c.cc.y || a->c.cc.yhat || a->c.cc.weight || a->c.ec.metrics || a->c.nby ||
+            a->ncolumns || a->c.cc.time || a->c.ec.ci_level > 0 || a->c.ec.min_count ||
+            a->c.ec.zero_policy || a->c.ec.r2_constant || a->save_state)
+            return cli_error(EXIT_USAGE, hint, "--from-states reads metrics, columns, policies and intervals from the states: no -y, -p, -w, -m, --by, --min-count, --zero, --r2-constant, --ci, --time-col, --columns or --save-state");
+        a->states = argv + optind;
+        a->nstates = (size_t)(argc - optind);
+        a->file = argv[optind];
+        return cli_common_finish(&a->c, hint);
+    }
     if (optind + 1 < argc)
         return cli_error(EXIT_USAGE, hint, "one input file only; unexpected \"%s\"", argv[optind + 1]);
     a->file = argv[optind];
@@ -208,10 +262,24 @@ static int run(eval_args *a, int argc, char **argv)
     char err[512];
     vn_eval *ev = NULL;
     vn_result *res = NULL;
-    vn_status st = vn_eval_new(&a->c.ec, &ev, err, sizeof err);
-    if (st != VN_OK)
-        return cli_error(cli_exit_code(st), NULL, "%s", err);
-    st = vn_eval_csv(ev, a->file, &a->c.cc);
+    vn_status st = VN_OK;
+    if (a->from_states) {
+        const int rc = cli_states_load(a->states, a->nstates, a->c.ec.threads, &ev);
+        if (rc != 0)
+            return rc;
+    } else {
+        st = vn_eval_new(&a->c.ec, &ev, err, sizeof err);
+        if (st != VN_OK)
+            return cli_error(cli_exit_code(st), NULL, "%s", err);
+        st = vn_eval_csv(ev, a->file, &a->c.cc);
+    }
+    if (st == VN_OK && a->save_state) {
+        const int rc = cli_state_save(ev, a->save_state);
+        if (rc != 0) {
+            vn_eval_free(ev);
+            return rc;
+        }
+    }
     if (st == VN_OK)
         st = vn_eval_finish(ev, &res);
     if (st != VN_OK) {
@@ -222,7 +290,10 @@ static int run(eval_args *a, int argc, char **argv)
     vn_eval_free(ev);
     int rc = a->ncolumns ? add_worst_slices(a, res) : 0;
     if (rc == 0)
-        rc = cli_write_output(a->c.out, write_result, res, a->c.fmt);
+        rc = cli_monitor_apply(&a->mon, &a->c, a->file, res);
+    if (rc == 0)
+        rc = a->mon.fair ? cli_monitor_write(&a->mon, &a->c, res)
+                         : cli_write_output(a->c.out, write_result, res, a->c.fmt);
     if (rc == 0 && a->c.log)
         rc = cli_log_run(a->c.store, res, "eval", argc, argv, a->c.name, a->c.tags, a->c.ntags,
                          a->c.ec.metrics ? a->c.ec.metrics : vn_default_metrics());
@@ -235,9 +306,11 @@ static int eval_main(int argc, char **argv, char **typed)
     eval_args a;
     memset(&a, 0, sizeof a);
     cli_common_init(&a.c);
+    cli_monitor_init(&a.mon);
     int rc = parse_args(argc, argv, &a);
     if (rc < 0)
         rc = run(&a, argc, typed);
+    cli_monitor_free(&a.mon);
     free(a.columns);
     cli_common_free(&a.c);
     return rc;

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ static const char help[] =
     "      --columns COL,...   search these columns for the worst slices and show them\n"
     "                          (see 'vernier slices')\n"
     "      --time-col COL      sort rows by this column first\n"
+    "      --sensitive COL     a fairness section: per metric the worst and best group\n"
+    "                          of COL, their gap and ratio with intervals (turns on --ci)\n"
+    "      --threshold T, --label-threshold T   with --sensitive: parity rates (as eval)\n"
+    "      --diagnose          a residual diagnostics section (see 'vernier diagnose')\n"
     "\n"
     "intervals and comparison:\n"
     "      --ci[=LEVEL]        confidence intervals (default level 0.95); with two -p\n"
@@ -68,6 +73,7 @@ static const char help[] =
     "  vernier report preds.csv -y y -p v1 -p v2 --primary mae --guard mean_error -o cmp.html\n"
     "  vernier report preds.csv -y y -p yhat --by region --format md -o MODEL_CARD.md\n"
     "  vernier report --spec vernier.yaml -o report.html\n"
+    "  vernier report preds.csv -y y -p yhat --sensitive sex --diagnose -o report.html\n"
     "\n"
     "Exit codes: 0 ok (the report is written even when a comparison is lost or a gate\n"
     "fails: read the report), 2 usage error, 3 data or spec error, 4 I/O error,\n"
@@ -82,6 +88,7 @@ typedef struct report_args {
     size_t ncolumns, nguards, max_slices;
     vn_report_format rfmt;
     char *command;
+    cli_monitor mon; /* --sensitive, --threshold, --diagnose (monitor.c) */
 } report_args;
 
 /* The command line as typed, shell-quoted where needed, for the footer. */
@@ -93,8 +100,8 @@ static char *join_command(int argc, char **argv)
     char *s = malloc(len), *o = s;
     if (!s)
         return NULL;
-    o += sprintf(o, "vernier");
-    for (int i = 1; i < argc; i++) {
+    o += sprintf(o, "vernier"); /* argv[0] is the command, "report" */
+    for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const bool plain = *a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                            "0123456789_./=:,@%+-") == strlen(a);
@@ -117,7 +124,7 @@ static int parse_args(int argc, char **argv, report_args *a)
     enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME, O_COLUMNS, O_TITLE, O_METRIC, O_PRIMARY,
            O_GUARD, O_SPEC, O_MAXS };
     static const struct option opts[] = {
-        CLI_COMMON_LONGOPTS,
+        CLI_COMMON_LONGOPTS, CLI_MONITOR_LONGOPTS,
         {"pred", required_argument, 0, 'p'},        {"ci", optional_argument, 0, O_CI},
         {"ci-method", required_argument, 0, O_CIM}, {"time-col", required_argument, 0, O_TIME},
         {"columns", required_argument, 0, O_COLUMNS}, {"title", required_argument, 0, O_TITLE},
@@ -143,7 +150,9 @@ static int parse_args(int argc, char **argv, report_args *a)
         if (c == CLI_O_LOG || c == CLI_O_TAG || c == CLI_O_NAME)
             return cli_error(EXIT_USAGE, "log the run with 'vernier eval --log' or 'vernier compare --log'",
                              "report does not record runs");
-        const int rc = cli_common_option(c, optarg, &a->c, hint);
+        int rc = cli_common_option(c, optarg, &a->c, hint);
+        if (rc == -2)
+            rc = cli_monitor_option(c, optarg, &a->mon, hint);
         if (rc >= 0)
             return rc;
         if (rc == -1)
@@ -191,6 +200,8 @@ static int parse_args(int argc, char **argv, report_args *a)
             return cli_error(EXIT_USAGE, hint, "unknown option \"%s\"", argv[optind - 1]);
         }
     }
+    if ((a->mon.sensitive || a->mon.diagnose || !isnan(a->mon.threshold)) && (a->spec || a->npred == 2))
+        return cli_error(EXIT_USAGE, hint, "--sensitive, --threshold and --diagnose report on one model's file: not with --spec or two -p");
     if (a->spec) {
         if (optind < argc || a->c.cc.y || a->npred || a->c.ec.metrics || a->c.nby)
             return cli_error(EXIT_USAGE, hint, "--spec names the data, columns and metrics: no FILE, -y, -p, -m or --by with it");
@@ -209,6 +220,9 @@ static int parse_args(int argc, char **argv, report_args *a)
         return cli_error(EXIT_USAGE, hint, "--primary and --guard decide a comparison: give two -p");
     if (a->ncolumns && strcmp(a->file, "-") == 0)
         return cli_error(EXIT_USAGE, hint, "--columns reads the file a second time: give a file, not standard input");
+    const int mrc = cli_monitor_finish(&a->mon, &a->c, a->file, 0, hint);
+    if (mrc >= 0)
+        return mrc;
     if ((ec->resamples != 2000 || ec->seed || ec->block_size || ec->ci_method) && ec->ci_level == 0 &&
         a->npred == 1)
         return cli_error(EXIT_USAGE, hint, "--ci-method, --resamples, --seed and --block-size shape intervals: add --ci");
@@ -323,6 +337,8 @@ static int run(report_args *a)
     int rc = a->spec ? from_spec(a, &chk, &res) : a->npred == 2 ? compare(a, &cmp) : evaluate(a, &res);
     if (rc == 0 && a->ncolumns)
         rc = find_slices(a, cmp ? vn_comparison_model(cmp, 1) : res, &sl);
+    if (rc == 0 && res && !chk)
+        rc = cli_monitor_apply(&a->mon, &a->c, a->file, res);
     if (rc == 0) {
         report_job j = {.fmt = a->rfmt};
         vn_report_config_init(&j.cfg);
@@ -334,6 +350,8 @@ static int run(report_args *a)
         j.cfg.metric = a->metric;
         j.cfg.command = a->command;
         j.cfg.max_slices = a->max_slices;
+        j.cfg.diagnosis = a->mon.diag;
+        j.cfg.fairness = a->mon.fair;
         rc = cli_write_output(a->c.out, write_report, &j, VN_FORMAT_TABLE);
     }
     vn_slices_free(sl);
@@ -348,11 +366,13 @@ static int report_main(int argc, char **argv, char **typed)
     report_args a;
     memset(&a, 0, sizeof a);
     cli_common_init(&a.c);
+    cli_monitor_init(&a.mon);
     int rc = parse_args(argc, argv, &a);
     if (rc < 0) {
         a.command = join_command(argc, typed);
         rc = a.command ? run(&a) : cli_error(EXIT_INTERNAL, NULL, "out of memory");
     }
+    cli_monitor_free(&a.mon);
     free(a.command);
     free(a.columns);
     free(a.guards);

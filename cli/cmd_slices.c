@@ -49,6 +49,8 @@ static const char help[] =
     "      --level L           interval and test level (default 0.95: alpha 0.05)\n"
     "      --top K             report the K worst findings (default 10; 0 = all)\n"
     "      --all               list every candidate with its status, not only findings\n"
+    "      --threads N         worker threads (default 1; 0 = one per CPU); the results\n"
+    "                          do not depend on it\n"
     "\n"
     "input and output: -d/--delimiter, -t/--tsv, --no-header, --missing, --max-field,\n"
     "-f/--format (table, csv, json with schema vernier.slices/1, md), -o/--output as for\n"
@@ -87,6 +89,7 @@ static int parse_args(int argc, char **argv, slices_args *a)
         {"max-values", required_argument, 0, O_MAXV}, {"adjust", required_argument, 0, O_ADJUST},
         {"level", required_argument, 0, O_LEVEL},    {"top", required_argument, 0, O_TOP},
         {"all", no_argument, 0, O_ALL},              {"help", no_argument, 0, 'h'},
+        {"threads", required_argument, 0, CLI_O_THREADS},
         {0, 0, 0, 0}};
     const char *hint = "run 'vernier slices --help' for the options";
     vn_slices_config *cfg = &a->cfg;
@@ -161,6 +164,7 @@ static int parse_args(int argc, char **argv, slices_args *a)
     cfg->metric = a->c.ec.metrics;
     cfg->zero_policy = a->c.ec.zero_policy;
     cfg->min_count = a->c.ec.min_count;
+    cfg->threads = a->c.ec.threads;
     cfg->column_count = a->ncolumns;
     cfg->columns = (const char *const *)a->columns;
     return -1;

@@ -26,6 +26,8 @@ static const char usage[] =
     "  spec      write a starter vernier.yaml (init) or validate one (check)\n"
     "  metrics   list the metric catalog with definitions, direction and unit\n"
     "  runs      the run store: list, show, diff, tag, rm and export logged runs\n"
+    "  drift     has the data moved? psi, KS, Wasserstein, JS, chi-square per column\n"
+    "  diagnose  residual checks: heteroscedasticity, normality, autocorrelation, VIF\n"
     "\n"
     "Run 'vernier <command> --help' for a command's options and examples.\n"
     "\n"
@@ -172,6 +174,7 @@ static const struct command {
     {"eval", cmd_eval},     {"compare", cmd_compare}, {"slices", cmd_slices},
     {"report", cmd_report}, {"check", cmd_check},     {"spec", cmd_spec},
     {"metrics", cmd_metrics}, {"runs", cmd_runs},
+    {"drift", cmd_drift},     {"diagnose", cmd_diagnose},
 };
 
 static const struct command *find_command(const char *name)

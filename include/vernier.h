@@ -142,9 +142,15 @@ typedef enum vn_ci_method {
     VN_CI_ANALYTIC = 3,   /* CLT / delta method / order statistics; none where invalid */
 } vn_ci_method;
 
+typedef struct vn_metric_def vn_metric_def; /* a metric implemented in C, below */
+
 typedef struct vn_eval_config {
     const char *metrics;         /* metric list "mae,huber:delta=2,pinball:q=0.9";
-                                    NULL or "" = vn_default_metrics() */
+                                    NULL or "" = vn_default_metrics(). Items are separated
+                                    by commas outside parentheses, brackets and quotes; an
+                                    item "name[options]=expression" defines a custom metric
+                                    (docs/expressions.md), e.g.
+                                    "cost[lower,unit=USD]=sum(abs(e) * price)" */
     vn_zero_policy zero_policy;
     vn_r2_constant r2_constant;
     size_t by_count;             /* number of slice columns (0 = overall only) */
@@ -160,6 +166,10 @@ typedef struct vn_eval_config {
     uint32_t resamples;          /* bootstrap resamples (default 2000) */
     uint64_t seed;
     size_t block_size;
+    /* Metrics implemented in C that the metric list may name (vn_metric_def below); the
+     * definitions are borrowed until vn_eval_free. */
+    size_t custom_count;
+    const vn_metric_def *custom;
 } vn_eval_config;
 
 /* Fills a config with the defaults: default battery, VN_ZERO_NAN, VN_R2_UNDEFINED,
@@ -225,7 +235,9 @@ typedef struct vn_csv_config {
 void vn_csv_config_init(vn_csv_config *cfg);
 
 /* Streams the whole file into the evaluation. Errors (VN_ERR_DATA, VN_ERR_IO) name
- * file:line:column; the evaluation is then unusable except for vn_eval_free. */
+ * file:line:column; the evaluation is then unusable except for vn_eval_free. The input
+ * columns that custom metrics read (vn_eval_column_name) are read from the file too, as
+ * numbers under the same missing-value policy as y. */
 vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg);
 
 /* ---------------------------------------------------------------------------------
@@ -302,6 +314,73 @@ typedef struct vn_input_info {
                                  (vn_csv_config.hash), "" when not computed */
 } vn_input_info;
 const vn_input_info *vn_result_input(const vn_result *res);
+
+/* ---------------------------------------------------------------------------------
+ * Custom metrics.
+ *
+ * Two kinds take part in an evaluation like any built-in metric — slices, intervals,
+ * comparisons, gates, every output format:
+ *  - expressions in the metric list, "name[options]=expression" (docs/expressions.md):
+ *    a formula over aggregations (mean, sum, wmean, quantile) of per-row values (y, yhat,
+ *    e = yhat - y, w, and input columns by name), compiled once and run over blocks of
+ *    rows. Options: lower (the default), higher or none (the better direction), and
+ *    unit=TEXT. A malformed expression is VN_ERR_DATA with its position,
+ *    "metric cost: expression:1:17: unknown function "foo"".
+ *  - metrics implemented in C (vn_metric_def), passed in vn_eval_config.custom and named
+ *    in the metric list by their name.
+ *
+ * Both may read input columns besides y and yhat. An evaluation lists the columns its
+ * metrics read (vn_eval_column_count / _name); vn_eval_csv reads them from the file,
+ * rows from memory pass them to vn_eval_update_columns.
+ * ------------------------------------------------------------------------------- */
+
+/* A block of rows as a C metric sees it: contiguous arrays of n rows (1 to 4096), every
+ * row with w > 0 (w is 1 on every row when the evaluation has no weights); cols[k] is
+ * the metric's column k (vn_metric_def.columns). Valid during the callback only. */
+typedef struct vn_block {
+    size_t n;
+    const double *y, *yhat, *w;
+    const double *const *cols;
+} vn_block;
+
+/* A metric implemented in C, as a mergeable state (like the built-in accumulators): the
+ * rows of a slice are cut into blocks, each block is folded into a fresh state (init,
+ * then block), and states are merged in row order (merge(a, b): a = a followed by b);
+ * finish turns the slice's state into the value. The library copies states with memcpy,
+ * so a state is plain bytes: no pointer into itself, no allocation of its own.
+ * Determinism: blocks and merges depend only on each slice's row sequence, as for the
+ * built-ins, so the value does not depend on the thread count — provided the callbacks
+ * are deterministic. block and merge run on worker threads (threads > 1), several at
+ * once on different states: they must not write to shared data (ud is shared).
+ * Intervals come from the bootstrap (the rows of a resample, gathered), comparisons from
+ * the paired bootstrap. */
+struct vn_metric_def {
+    const char *name;         /* its key: letters, digits, '_', '.', '-' (not a catalog id) */
+    vn_direction direction;
+    const char *unit;         /* NULL or "" = the unit of y */
+    const char *summary;      /* one line for people (NULL = "custom metric") */
+    size_t ncolumns;          /* input columns it reads besides y and yhat (at most 16) */
+    const char *const *columns;
+    size_t state_size;        /* bytes of state, 1 to 65536 (aligned for any type) */
+    void (*init)(void *state, void *ud);  /* NULL: the state starts as zero bytes */
+    void (*block)(void *state, const vn_block *rows, void *ud);
+    void (*merge)(void *state, const void *other, void *ud);
+    /* The value of a slice's state; NaN for undefined, with *reason set (it starts as
+     * VN_REASON_DOMAIN). Not called for a slice without rows (no_rows). */
+    double (*finish)(const void *state, vn_reason *reason, void *ud);
+    void *ud;                 /* passed to every callback */
+};
+
+/* The input columns the evaluation's metrics read besides y, yhat and the weight, in the
+ * order vn_eval_update_columns takes them. */
+size_t vn_eval_column_count(const vn_eval *ev);
+const char *vn_eval_column_name(const vn_eval *ev, size_t i); /* NULL when out of range */
+
+/* vn_eval_update with the input columns: cols[k][i * strides[k]] is column k of row i
+ * (strides NULL = all 1). A non-finite value is VN_ERR_DATA naming row and column. When
+ * the evaluation reads columns, vn_eval_update alone is VN_ERR_USAGE. */
+vn_status vn_eval_update_columns(vn_eval *ev, const vn_rows *rows, const double *const *cols,
+                                 const ptrdiff_t *strides);
 
 /* ---------------------------------------------------------------------------------
  * Output writers over one result model.
@@ -394,6 +473,13 @@ vn_status vn_compare_slice(vn_compare *cmp, const char *const *values, const siz
  * Rows are taken to be in time order (the DM test and blocks use it). */
 vn_status vn_compare_update(vn_compare *cmp, const vn_rows *rows, const double *candidate,
                             ptrdiff_t candidate_stride);
+/* The input columns the metrics read (as vn_eval_column_count / _name), and
+ * vn_compare_update with them (as vn_eval_update_columns; both models read the same). */
+size_t vn_compare_column_count(const vn_compare *cmp);
+const char *vn_compare_column_name(const vn_compare *cmp, size_t i);
+vn_status vn_compare_update_columns(vn_compare *cmp, const vn_rows *rows, const double *candidate,
+                                    ptrdiff_t candidate_stride, const double *const *cols,
+                                    const ptrdiff_t *strides);
 
 /* CSV input: both predictions in one file, or the candidate in a second file joined on a
  * key column (every key exactly once in each file; a key present in one file only is
@@ -590,6 +676,9 @@ typedef struct vn_slices_config {
     double level;             /* of the intervals and the tests (default 0.95) */
     size_t max_values;        /* a categorical column with more distinct values is left
                                  out with a note (default 1000) */
+    int threads;              /* worker threads for the passes over the rows (default 1;
+                                 0 = one per CPU, 256 at most); the results do not
+                                 depend on it */
 } vn_slices_config;
 
 /* Fills a config with the defaults above (metric NULL, csv as vn_csv_config_init). */
@@ -833,6 +922,10 @@ typedef struct vn_report_config {
                                         direction that is not a count */
     const char *command;             /* the command line, shown in the footer, or NULL */
     size_t max_slices;               /* slices listed (the most rows first); 0 = 200 */
+    const struct vn_diagnosis *diagnosis; /* residual diagnostics to show (vn_diagnose_run,
+                                        below), or NULL */
+    const struct vn_fairness *fairness; /* fairness gaps and rates to show
+                                        (vn_fairness_new, below), or NULL */
 } vn_report_config;
 
 void vn_report_config_init(vn_report_config *cfg);
@@ -842,6 +935,387 @@ void vn_report_config_init(vn_report_config *cfg);
  * vn_eval_keep_plots the page has no charts of rows (the tables and the slice chart
  * remain). */
 vn_status vn_report_write(const vn_report_config *cfg, vn_report_format fmt, FILE *fp);
+
+/* ---------------------------------------------------------------------------------
+ * Evaluation states that travel: an evaluation in progress as bytes, and the merge of
+ * two, so that workers evaluate partitions of the rows and one process combines them
+ * (Dask, Spark, Ray; `vernier eval --from-states`). The byte form is versioned
+ * (docs/state.md): little-endian, length-checked, with a content hash; a buffer of
+ * another format version, truncated or corrupted is refused with a message. Exact
+ * metrics stay exact: states of metric lists that need order statistics or intervals
+ * carry their rows (24 bytes each), so merging gives the evaluation of all rows.
+ * Metrics defined by expressions or in C have no byte form in format 1.
+ * ------------------------------------------------------------------------------- */
+#define VN_STATE_FORMAT 1
+
+/* The state of ev (rows so far; ev is unchanged and stays usable) as a new buffer in
+ * *out (free with vn_state_free), *outlen bytes. VN_ERR_USAGE for a failed evaluation or
+ * one with expression/C metrics; VN_ERR_NOMEM. Messages in errbuf. */
+vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, char *errbuf,
+                              size_t errlen);
+void vn_state_free(void *buf);
+
+/* A new evaluation from a state (threads as vn_eval_config.threads): further rows,
+ * merges and vn_eval_finish as for any evaluation. VN_ERR_DATA for a buffer that is not a
+ * valid state of this format ("state: format 2 is newer than this vernier reads (1):
+ * upgrade vernier"); VN_ERR_NOMEM. */
+vn_status vn_eval_state_read(const void *buf, size_t len, int threads, vn_eval **out,
+                             char *errbuf, size_t errlen);
+
+/* Adds from's rows to into, after into's own (slices matched by their by values; order
+ * matters only to order-dependent metrics such as mda and mase). Both must have the same
+ * metric list, by columns, policies and interval settings, else VN_ERR_USAGE with the
+ * difference in errbuf (into unchanged). from is unchanged. On VN_ERR_NOMEM into is spent. */
+vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t errlen);
+
+/* The number of by columns of an evaluation. */
+size_t vn_eval_by_count(const vn_eval *ev);
+
+/* ---------------------------------------------------------------------------------
+ * Drift: has the data moved between a reference table (training data, last month) and
+ * a current one? (`vernier drift`, docs/drift.md)
+ *
+ * Columns are matched by name. A column is numeric when every non-missing cell of both
+ * files is a number, else categorical (its distinct texts). Per column: the population
+ * stability index over quantile bins of the reference (psi), the two-sample
+ * Kolmogorov–Smirnov statistic with its p-value (ks), the Wasserstein-1 distance divided
+ * by the reference's standard deviation (wasserstein), the Jensen–Shannon distance
+ * (jensen_shannon) and the chi-square test of homogeneity (chi2). One statistic per
+ * column decides its verdict — by default chosen from the column's type and the
+ * reference's size — and the share of drifted columns decides the dataset's.
+ *
+ * Memory: with ks or wasserstein the non-missing numbers of both files are held, 8 bytes
+ * each. With only binned statistics (psi, jensen_shannon, chi2) nothing per row is held:
+ * the reference is read two to five times (exact quantile bins by radix refinement, so
+ * the bins are the ones the in-memory path would cut) and the current file once.
+ * Categorical columns hold their distinct values and two counts each.
+ * ------------------------------------------------------------------------------- */
+#define VN_DRIFT_JSON_SCHEMA "vernier.drift/1"
+
+typedef enum vn_drift_stat {
+    VN_DRIFT_AUTO = 0,        /* the default test of each column (below) */
+    VN_DRIFT_PSI = 1,         /* population stability index; drift when >= threshold */
+    VN_DRIFT_KS = 2,          /* Kolmogorov–Smirnov; drift when p < threshold */
+    VN_DRIFT_WASSERSTEIN = 3, /* Wasserstein-1 / reference sd; drift when >= threshold */
+    VN_DRIFT_JS = 4,          /* Jensen–Shannon distance (natural log); >= threshold */
+    VN_DRIFT_CHI2 = 5,        /* chi-square test of homogeneity; drift when p < threshold */
+} vn_drift_stat;
+#define VN_DRIFT_NSTATS 6
+
+/* "auto", "psi", "ks", "wasserstein", "jensen_shannon", "chi2"; "?" out of range. */
+const char *vn_drift_stat_name(vn_drift_stat s);
+/* Parses those names (and "js", "chisquare"); VN_ERR_USAGE otherwise. */
+vn_status vn_drift_stat_parse(const char *name, vn_drift_stat *out);
+
+typedef struct vn_drift_config {
+    char delimiter;           /* 0 = from each file's name (tab for *.tsv[.gz]) */
+    int header;               /* 1 (default): first records are headers; 0: columns are
+                                 named "1", "2", ... and matched by position */
+    size_t max_field;         /* 0 = 1 MiB */
+    size_t column_count;      /* columns to compare (0 = every column in both files) */
+    const char *const *columns;
+    unsigned stats;           /* statistics to compute, bits 1u << VN_DRIFT_PSI etc.;
+                                 0 = all five. Without ks and wasserstein the files are
+                                 streamed (above). */
+    vn_drift_stat test;       /* the deciding statistic, VN_DRIFT_AUTO (default): numeric
+                                 columns ks when the reference has <= small values, else
+                                 wasserstein; categorical chi2, else jensen_shannon; a
+                                 statistic that was not computed is replaced by psi. A
+                                 test computed but not defined for the column type (ks
+                                 or wasserstein on a categorical column) falls back to
+                                 the auto choice. */
+    double threshold[VN_DRIFT_NSTATS]; /* per statistic (index vn_drift_stat): psi 0.1,
+                                 ks 0.05 (a p-value), wasserstein 0.1, jensen_shannon
+                                 0.1, chi2 0.05 (a p-value) */
+    unsigned bins;            /* quantile bins of a numeric column, 2 to 100 (default 10) */
+    double psi_floor;         /* an empty bin's proportion in psi (default 1e-4) */
+    double drift_share;       /* the dataset drifts when at least this share of the
+                                 tested columns drift (default 0.5) */
+    uint64_t small;           /* default 1000 */
+    size_t max_values;        /* a non-numeric column with more distinct values is left
+                                 out with a note (default 1000) */
+    size_t max_collect;       /* streaming: values held per quantile before one more pass
+                                 over the reference (default 262144; a tuning knob) */
+} vn_drift_config;
+
+/* Fills a config with the defaults above. */
+void vn_drift_config_init(vn_drift_config *cfg);
+
+/* One compared column. Statistics that were not computed, or are undefined for the
+ * column, are NaN (and the note may say why). */
+typedef struct vn_drift_column {
+    const char *name;
+    const char *kind;         /* "numeric", "categorical" or "skipped" */
+    uint64_t ref_n, cur_n;    /* non-missing values */
+    uint64_t ref_missing, cur_missing; /* empty cells (and, when numeric, NaN / inf) */
+    size_t bins;              /* numeric: quantile bins after equal cuts merged;
+                                 categorical: distinct values in either file */
+    double ref_mean, cur_mean, ref_sd; /* numeric: the means, the reference's population
+                                 standard deviation (ddof 0) */
+    double psi;
+    double ks, ks_p;          /* the statistic D = max |F_ref − F_cur| and its p-value */
+    const char *ks_method;    /* "exact" (both sizes <= 10000) or "asymptotic"; "" */
+    double wasserstein;       /* W1 in the column's unit */
+    double wasserstein_normed;/* W1 / ref_sd */
+    double js;                /* Jensen–Shannon distance, sqrt of the divergence (ln) */
+    double chi2, chi2_df, chi2_p;
+    vn_drift_stat test;       /* the deciding statistic (never AUTO) */
+    double value;             /* its value (the p-value for ks and chi2) */
+    double threshold;
+    int drift;                /* 1 drifted, 0 not, -1 not tested (note says why) */
+    const char *change;       /* the bin or category whose share moved most,
+                                 "north: 12.0% -> 30.5%"; "" when none */
+    const char *note;         /* why skipped or untested, or a remark; "" otherwise */
+} vn_drift_column;
+
+typedef struct vn_drift_info {
+    const char *reference, *current;
+    uint64_t ref_rows, cur_rows; /* data records read */
+    size_t columns;           /* compared (including skipped ones) */
+    size_t tested, drifted;
+    double share;             /* drifted / tested; NaN when none was tested */
+    double drift_share;
+    int dataset_drift;        /* share >= drift_share */
+    int streamed;             /* 1: binned statistics only, no rows held */
+    unsigned bins;
+    double psi_floor;
+    vn_drift_stat test;       /* as configured (AUTO or one statistic) */
+    uint64_t small;
+} vn_drift_info;
+
+typedef struct vn_drift vn_drift;
+
+/* Compares current against reference (paths; "-" = standard input for one of them —
+ * the reference then is held in memory). Data errors are VN_ERR_DATA with a located
+ * message, unreadable files VN_ERR_IO, bad settings VN_ERR_USAGE; on error *out is NULL
+ * and the message is in errbuf. */
+vn_status vn_drift_run(const char *reference, const char *current, const vn_drift_config *cfg,
+                       vn_drift **out, char *errbuf, size_t errlen);
+/* The same for one numeric column in memory: ref[i * ref_stride], cur[i * cur_stride]
+ * (NaN and inf count as missing). The result has one column, named "x". */
+vn_status vn_drift_numeric(const double *ref, size_t nref, ptrdiff_t ref_stride,
+                           const double *cur, size_t ncur, ptrdiff_t cur_stride,
+                           const vn_drift_config *cfg, vn_drift **out, char *errbuf,
+                           size_t errlen);
+void vn_drift_free(vn_drift *d);
+
+const vn_drift_info *vn_drift_summary(const vn_drift *d);
+size_t vn_drift_column_count(const vn_drift *d);
+const vn_drift_column *vn_drift_column_at(const vn_drift *d, size_t i); /* NULL if out of range */
+/* Plain-language notes: columns in one file only, skipped columns, the overall verdict. */
+size_t vn_drift_note_count(const vn_drift *d);
+const char *vn_drift_note(const vn_drift *d, size_t i);
+
+/* Writes the comparison (table, csv, json with schema VN_DRIFT_JSON_SCHEMA, md).
+ * VN_ERR_IO when the stream reports an error. */
+vn_status vn_drift_write(const vn_drift *d, vn_format fmt, FILE *fp);
+
+/* ---------------------------------------------------------------------------------
+ * Residual diagnostics: are the model's errors telling you its assumptions are wrong?
+ * (`vernier diagnose`, docs/diagnose.md)
+ *
+ * On the errors e = yhat − y: Breusch–Pagan (does e² grow with the prediction or the
+ * features?), Jarque–Bera with skewness and excess kurtosis, Durbin–Watson and Ljung–Box
+ * (do errors repeat in time? only for rows in time order), the variance inflation factor
+ * of each feature and the condition number of the feature matrix (multicollinearity),
+ * and the share of the squared error from the worst 1 % of rows. Each finding carries a
+ * one-line interpretation and what to do. Regressions run on Householder QR, never on
+ * normal equations; the rows stream through the QR (the errors are held for the
+ * order-dependent statistics and the worst rows: 8 bytes per row, plus the time cell
+ * with a time column).
+ * ------------------------------------------------------------------------------- */
+#define VN_DIAGNOSE_JSON_SCHEMA "vernier.diagnose/1"
+
+typedef enum vn_diag_status {
+    VN_DIAG_OK = 0,      /* computed; nothing to act on */
+    VN_DIAG_FLAG = 1,    /* computed; the finding asks for action */
+    VN_DIAG_SKIPPED = 2, /* not computed; the message says why */
+} vn_diag_status;
+
+/* "ok", "flag", "skipped". */
+const char *vn_diag_status_name(vn_diag_status s);
+
+typedef struct vn_diag_finding {
+    const char *code;         /* "breusch_pagan", "jarque_bera", "durbin_watson",
+                                 "ljung_box", "vif", "condition_number",
+                                 "worst_rows_share" */
+    const char *subject;      /* breusch_pagan: "prediction" or "features"; vif: the
+                                 feature; "" otherwise */
+    vn_diag_status status;
+    double stat;              /* LM, JB, DW, Q, VIF, condition number, share (NaN when
+                                 skipped) */
+    double df;                /* degrees of freedom of the chi-square reference; NaN
+                                 when the statistic has none */
+    double p;                 /* p-value; NaN when the statistic has none */
+    size_t nextra;            /* further values, e.g. "skewness", "excess_kurtosis" */
+    const char *extra_name[4];
+    double extra[4];
+    const char *message;      /* one line: what the numbers say */
+    const char *action;       /* one line: what to do ("" when nothing) */
+} vn_diag_finding;
+
+typedef struct vn_diagnose_config {
+    vn_csv_config csv;        /* y, yhat, delimiter, header, missing, max_field, and time
+                                 (rows put in stable time order first, as eval's
+                                 --time-col); weight, by and hash are not used */
+    size_t feature_count;     /* feature columns for Breusch–Pagan, VIF, condition number */
+    const char *const *features;
+    int ordered;              /* 1: the rows are in time order as given (no time column
+                                 needed for Durbin–Watson and Ljung–Box) */
+    size_t lags;              /* Ljung–Box lags; 0 = min(10, n / 5) */
+    double level;             /* tests flag at p < 1 − level (default 0.95) */
+} vn_diagnose_config;
+
+/* Fills a config with the defaults (csv as vn_csv_config_init). */
+void vn_diagnose_config_init(vn_diagnose_config *cfg);
+
+typedef struct vn_diagnose_info {
+    const char *source, *y, *yhat, *time; /* "" when not from a file / no time column */
+    uint64_t rows_read, rows_missing, rows; /* rows used */
+    size_t features;
+    int ordered;              /* the order-dependent tests ran */
+    size_t lags;
+    double level;
+} vn_diagnose_info;
+
+typedef struct vn_diagnosis vn_diagnosis;
+
+/* Reads path ("-" = stdin) and runs the diagnostics. Data errors are VN_ERR_DATA with a
+ * located message, unreadable files VN_ERR_IO, bad settings VN_ERR_USAGE; on error *out
+ * is NULL and the message is in errbuf. */
+vn_status vn_diagnose_run(const char *path, const vn_diagnose_config *cfg, vn_diagnosis **out,
+                          char *errbuf, size_t errlen);
+
+/* Rows in memory: y[i * y_stride], yhat[i * yhat_stride], feature k of row i at
+ * features[k][i * feature_strides[k]] (strides NULL = all 1), named feature_names[k].
+ * Rows are in time order when cfg->ordered is set (cfg->csv is not used). A non-finite
+ * value is VN_ERR_DATA naming the row. */
+typedef struct vn_diagnose_data {
+    size_t n;
+    const double *y;
+    ptrdiff_t y_stride;
+    const double *yhat;
+    ptrdiff_t yhat_stride;
+    size_t nfeatures;
+    const char *const *feature_names;
+    const double *const *features;
+    const ptrdiff_t *feature_strides;
+} vn_diagnose_data;
+
+vn_status vn_diagnose_arrays(const vn_diagnose_data *data, const vn_diagnose_config *cfg,
+                             vn_diagnosis **out, char *errbuf, size_t errlen);
+void vn_diagnosis_free(vn_diagnosis *d);
+
+const vn_diagnose_info *vn_diagnosis_summary(const vn_diagnosis *d);
+/* The findings, in a fixed order (the codes above, one per feature for vif). */
+size_t vn_diagnosis_count(const vn_diagnosis *d);
+const vn_diag_finding *vn_diagnosis_at(const vn_diagnosis *d, size_t i); /* NULL if out of range */
+/* The finding with this code (and subject, NULL = any), or NULL. */
+const vn_diag_finding *vn_diagnosis_find(const vn_diagnosis *d, const char *code,
+                                         const char *subject);
+
+/* Writes the diagnosis (table, csv, json with schema VN_DIAGNOSE_JSON_SCHEMA, md). */
+vn_status vn_diagnosis_write(const vn_diagnosis *d, vn_format fmt, FILE *fp);
+
+/* Adds every flagged finding to a result's notes (code "diagnose_" + the finding's
+ * code, on the overall slice), so that they appear wherever the result is written or
+ * logged (`vernier eval --diagnose`). Call it before the result is shared. */
+vn_status vn_result_add_diagnosis_findings(vn_result *res, const vn_diagnosis *d);
+
+/* ---------------------------------------------------------------------------------
+ * Fairness: is the model systematically worse for one group? (`vernier eval
+ * --sensitive COL`, docs/fairness.md)
+ *
+ * Over an evaluation sliced by one column, the sensitive attribute: for every metric the
+ * worst and the best group, the gap between them and the ratio of the larger value to
+ * the smaller, each with an interval combined from the two groups' intervals (MOVER:
+ * Zou & Donner 2008; on the log scale for the ratio). With a threshold on the scores,
+ * per group the selection rate P(yhat >= t), the true and false positive rates against
+ * the outcome y >= t_y, with Wilson intervals, and the demographic-parity difference
+ * and ratio and the equalized-odds difference (Newcombe's interval for a difference of
+ * two proportions).
+ * ------------------------------------------------------------------------------- */
+#define VN_FAIRNESS_JSON_SCHEMA "vernier.fairness/1"
+
+typedef struct vn_fairness_config {
+    double threshold;         /* decisions are yhat >= threshold; NaN (default): none */
+    double label_threshold;   /* positive outcomes are y >= label_threshold; NaN: the
+                                 threshold */
+    /* With a threshold, the rows are read once more: from the file the result was read
+     * from (path, with csv as given to vn_eval_csv: y, yhat, weight, by[0] = the
+     * sensitive column, delimiter, header, missing; rows with weight 0 or a missing
+     * value are left out, as the evaluation left them out), or from rows in memory
+     * (rows: y, yhat and the slice ids passed to vn_eval_update). */
+    const char *path;
+    vn_csv_config csv;
+    const vn_rows *rows;
+} vn_fairness_config;
+
+/* Fills a config with the defaults (no threshold; csv as vn_csv_config_init). */
+void vn_fairness_config_init(vn_fairness_config *cfg);
+
+/* One metric across the groups. For metrics whose ideal is 0 (mean_error, mpe) the
+ * groups are compared by |value|. */
+typedef struct vn_fairness_gap {
+    const char *metric;       /* the metric key, or "selection_rate",
+                                 "true_positive_rate", "false_positive_rate" */
+    size_t groups;            /* groups with a defined value */
+    const char *worst, *best; /* their values of the sensitive column */
+    double worst_value, best_value;
+    double gap;               /* |worst − best| (worst − best in the metric's bad
+                                 direction); for the rates the largest minus the smallest */
+    double lo, hi;            /* its interval (NaN without group intervals) */
+    double ratio;             /* the larger value / the smaller (NaN unless both > 0) */
+    double ratio_lo, ratio_hi;
+    int significant;          /* 1 when the interval of the gap excludes 0 */
+} vn_fairness_gap;
+
+/* The thresholded rates of one group. */
+typedef struct vn_fairness_group {
+    const char *group;
+    uint64_t rows, selected, positives, true_positives, false_positives;
+    double selection_rate, selection_lo, selection_hi;
+    double tpr, tpr_lo, tpr_hi; /* NaN when the group has no positive outcome */
+    double fpr, fpr_lo, fpr_hi; /* NaN when the group has no negative outcome */
+} vn_fairness_group;
+
+typedef struct vn_fairness_info {
+    const char *sensitive;    /* the column */
+    size_t groups;            /* groups (slices of the result) */
+    size_t compared;          /* groups with at least min_count rows */
+    double level;             /* of the intervals: the result's, else 0.95 for the rates */
+    double threshold, label_threshold; /* NaN without */
+    double dp_difference, dp_ratio; /* selection rates: max − min, min / max */
+    double dp_lo, dp_hi;      /* Newcombe interval of the difference */
+    double eo_difference;     /* max(TPR gap, FPR gap) */
+} vn_fairness_info;
+
+typedef struct vn_fairness vn_fairness;
+
+/* Builds the comparison from res, an evaluation with exactly one by column (the
+ * sensitive attribute). Slices below the result's min_count are left out. The gaps
+ * have intervals when res has intervals (vn_eval_config.ci_level). VN_ERR_USAGE when
+ * res does not have one by column; reading errors as for vn_eval_csv. On error *out is
+ * NULL and the message is in errbuf. res is not kept. */
+vn_status vn_fairness_new(const vn_result *res, const vn_fairness_config *cfg, vn_fairness **out,
+                          char *errbuf, size_t errlen);
+void vn_fairness_free(vn_fairness *f);
+
+const vn_fairness_info *vn_fairness_summary(const vn_fairness *f);
+/* One gap per metric with a direction (count and weight_sum left out), in the result's
+ * order, then the three rates when there is a threshold. */
+size_t vn_fairness_gap_count(const vn_fairness *f);
+const vn_fairness_gap *vn_fairness_gap_at(const vn_fairness *f, size_t i);
+/* With a threshold: the groups' rates, in the result's slice order. */
+size_t vn_fairness_group_count(const vn_fairness *f);
+const vn_fairness_group *vn_fairness_group_at(const vn_fairness *f, size_t i);
+
+/* Writes the gaps and rates (table, csv, json with schema VN_FAIRNESS_JSON_SCHEMA, md). */
+vn_status vn_fairness_write(const vn_fairness *f, vn_format fmt, FILE *fp);
+
+/* Adds the significant gaps (at most three metrics) and the parity differences to a
+ * result's notes (codes "fairness_gap", "fairness_parity"; on the overall slice). */
+vn_status vn_result_add_fairness_findings(vn_result *res, const vn_fairness *f);
 
 #ifdef __cplusplus
 }

@@ -14,9 +14,29 @@
 #include <float.h>
 #include <string.h>
 
+/* The states of custom C metrics follow the slot sums, each at its metric's state_off
+ * (eval.c's make_plan), 16-byte aligned. */
+static size_t custom_base(size_t nslots)
+{
+    return (sizeof(vn__acc) + nslots * sizeof(struct vn__slot_sum) + 15) / 16 * 16;
+}
+
 size_t vn__acc_size(const vn__plan *plan)
 {
-    return sizeof(vn__acc) + plan->nslots * sizeof(struct vn__slot_sum);
+    size_t end = 0;
+    for (size_t k = 0; k < plan->nslots; k++)
+        if (plan->slots[k].kind == SLOT_CUSTOM) {
+            const vn__umetric *um = plan->slots[k].um;
+            const size_t e = um->state_off + (um->def->state_size + 15) / 16 * 16;
+            end = e > end ? e : end;
+        }
+    return end ? custom_base(plan->nslots) + end
+               : sizeof(vn__acc) + plan->nslots * sizeof(struct vn__slot_sum);
+}
+
+void *vn__acc_state(const vn__acc *a, const vn__umetric *um)
+{
+    return (char *)a + custom_base(a->nslots) + um->state_off;
 }
 
 void vn__acc_init(vn__acc *a, const vn__plan *plan)
@@ -25,6 +45,11 @@ void vn__acc_init(vn__acc *a, const vn__plan *plan)
     a->nslots = plan->nslots;
     a->ymin = a->pmin = a->emin = INFINITY;
     a->ymax = a->pmax = a->emax = -INFINITY;
+    for (size_t k = 0; k < plan->nslots; k++) {
+        const vn__umetric *um = plan->slots[k].um;
+        if (plan->slots[k].kind == SLOT_CUSTOM && um->def->init)
+            um->def->init(vn__acc_state(a, um), um->def->ud);
+    }
 }
 
 /* ---- per-row losses of the parameterised slots (METRICS.md; scikit-learn's forms) ---- */
@@ -276,8 +301,63 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
                 lane_add(&ls, i & (LANES - 1), bad ? 0.0 : w[i] * d);
             }
             break;
+        case SLOT_EXPR: /* vn__acc_fold */
+        case SLOT_CUSTOM:
+            continue;
         }
         lanes_into(&ls, &sl->s);
+    }
+}
+
+/* t[0..m) added into the lanes (row i in lane i mod LANES, as acc_block's sums), a value
+ * that is not finite as 0; returns how many were not. */
+static uint64_t lanes_terms(lanes *ls, const double *t, size_t m)
+{
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + LANES <= m; i += LANES) /* LANES neighbours: vector code */
+        for (size_t j = 0; j < LANES; j++) {
+            const bool ok = isfinite(t[i + j]);
+            bad += !ok;
+            lane_add(ls, j, ok ? t[i + j] : 0.0);
+        }
+    for (; i < m; i++) {
+        const bool ok = isfinite(t[i]);
+        bad += !ok;
+        lane_add(ls, i & (LANES - 1), ok ? t[i] : 0.0);
+    }
+    return bad;
+}
+
+void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
+                  const double *w, const double *const *x, size_t off, size_t n)
+{
+    vn__acc_block(a, plan, y + off, p + off, w + off, n);
+    const vn__xrows xr = {y, p, w, x};
+    for (size_t k = 0; k < plan->nslots; k++) {
+        const vn__slot *sl = &plan->slots[k];
+        if (sl->kind == SLOT_EXPR) {
+            /* an expression's term, VN_EXPR_ROWS rows at a time, summed in the lanes of
+             * the built-in sums (row i of the block in lane i mod LANES): with the same
+             * terms, the same bits as theirs */
+            double t[VN_EXPR_ROWS];
+            lanes ls = {0};
+            uint64_t bad = 0;
+            for (size_t at = 0; at < n; at += VN_EXPR_ROWS) {
+                const size_t m = n - at < VN_EXPR_ROWS ? n - at : VN_EXPR_ROWS;
+                vn__prog_run(sl->prog, &xr, off + at, m, t);
+                bad += lanes_terms(&ls, t, m);
+            }
+            lanes_into(&ls, &a->slot[k].s);
+            a->slot[k].bad += bad;
+        } else if (sl->kind == SLOT_CUSTOM) {
+            const vn__umetric *um = sl->um;
+            const double *cols[16];
+            for (size_t c = 0; c < um->def->ncolumns; c++)
+                cols[c] = x[um->col[c]] + off;
+            const vn_block b = {n, y + off, p + off, w + off, cols};
+            um->def->block(vn__acc_state(a, um), &b, um->def->ud);
+        }
     }
 }
 
@@ -357,5 +437,8 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan)
     for (size_t k = 0; k < plan->nslots; k++) {
         vn__ksum_merge(&a->slot[k].s, &b->slot[k].s);
         a->slot[k].bad += b->slot[k].bad;
+        const vn__umetric *um = plan->slots[k].um;
+        if (plan->slots[k].kind == SLOT_CUSTOM)
+            um->def->merge(vn__acc_state(a, um), vn__acc_state(b, um), um->def->ud);
     }
 }

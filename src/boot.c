@@ -213,9 +213,39 @@ static bool metric_needs(const vn__mspec *ms, const vn__opts *o, bool *need, uns
         case 2: need[F_DY] = need[F_DY2] = true; return true;
         default: return false; /* iqr: quantiles of y */
         }
-    default: /* d2_*, spearman_rho, kendall_tau, mda, mase, rmsse */
+    case MK_EXPR: { /* sums of per-row terms, unless a quantile needs the rows */
+        const vn__expr *ex = ms->um->expr;
+        if (ex->quantile)
+            return false;
+        need[F_W] = true;
+        for (size_t k = 0; k < ex->nsums; k++)
+            need[F_SLOT + (size_t)ms->slot + k] = true;
+        return true;
+    }
+    default: /* d2_*, spearman_rho, kendall_tau, mda, mase, rmsse, metrics in C */
         return false;
     }
+}
+
+/* The terms of an expression's slot k on every row (its row program, as acc.c folds it);
+ * rows where the term is not finite add 0 and are listed in c->slot_bad[k]. */
+static vn_status expr_terms(vn__counter *c, size_t k, double *t)
+{
+    const vn__rowset *r = c->rows;
+    const vn__xrows xr = {r->y, r->p, r->w, r->x};
+    vn__prog_run(c->plan->slots[k].prog, &xr, 0, c->n, t);
+    rowlist *l = &c->slot_bad[k];
+    for (size_t i = 0; i < c->n; i++)
+        l->n += !isfinite(t[i]);
+    l->row = vn__malloc((l->n ? l->n : 1) * sizeof *l->row);
+    if (!l->row)
+        return VN_ERR_NOMEM;
+    for (size_t i = 0, j = 0; i < c->n; i++)
+        if (!isfinite(t[i])) {
+            l->row[j++] = (uint32_t)i;
+            t[i] = 0.0;
+        }
+    return VN_OK;
 }
 
 /* The per-row value of field f, exactly as acc.c's fold computes the row's addend. */
@@ -441,8 +471,12 @@ static vn_status make_terms(vn__counter *c, const bool *need, bool *usable)
         if (c->term_of[f] < 0)
             continue;
         double *t = c->t + (size_t)c->term_of[f] * n, m = 0.0;
+        const bool expr = f >= F_SLOT && c->plan->slots[f - F_SLOT].kind == SLOT_EXPR;
+        if (expr)
+            VN_TRY(expr_terms(c, f - F_SLOT, t));
         for (size_t i = 0; i < n; i++) {
-            t[i] = term_at(c, f, r->y[i], r->p[i], r->w[i]);
+            if (!expr)
+                t[i] = term_at(c, f, r->y[i], r->p[i], r->w[i]);
             m = fabs(t[i]) > m || isnan(t[i]) ? fabs(t[i]) : m;
         }
         c->magic[c->term_of[f]] = magic_for(m, n);
@@ -951,7 +985,8 @@ static vn_status finish(const vn__counter *c, const double (*sum)[2], const tall
         fb->qv[j] = N == 0 || !(c->extras & X_QUANT) ? 0.0
                     : r->weighted ? quantile_weighted(c, tl, cnt, W, c->qs[j])
                                   : quantile_type7(c, tl, cnt, N, c->qs[j]);
-    const vn__rowset qrows = {NULL, NULL, NULL, (size_t)N, r->weighted, c->nq, c->qs, fb->qv};
+    const vn__rowset qrows = {NULL, NULL, NULL, (size_t)N, r->weighted, c->nq, c->qs, fb->qv,
+                              NULL, 0};
     for (size_t m = 0; m < c->nms; m++) {
         if (!c->has[m])
             continue;

@@ -31,6 +31,7 @@ typedef struct column {
     size_t idx;       /* in the file */
     double *v;        /* numbers (strict: y, predictions, weights; loose: NaN if not a number) */
     size_t *off, *len;/* text, into the table's arena */
+    const char *why;  /* who reads it, for a missing column's message, or NULL */
 } column;
 
 typedef struct table {
@@ -69,7 +70,7 @@ static vn_status need(table *t, const char *name, unsigned use)
     if (!nc)
         return VN_ERR_NOMEM;
     t->cols = nc;
-    t->cols[t->ncols++] = (column){name, use, 0, NULL, NULL, NULL};
+    t->cols[t->ncols++] = (column){name, use, 0, NULL, NULL, NULL, NULL};
     return VN_OK;
 }
 
@@ -123,8 +124,13 @@ static vn_status read_table(table *t, const vn__spec *sp, const char *path, char
     vn__csv *r = NULL;
     VN_TRY(vn__csv_open(path, &o, &r, errbuf, errlen));
     vn_status st = VN_OK;
-    for (size_t c = 0; st == VN_OK && c < t->ncols; c++)
+    for (size_t c = 0; st == VN_OK && c < t->ncols; c++) {
         st = vn__csv_find_column(r, t->cols[c].name, "spec", &t->cols[c].idx, errbuf, errlen);
+        if (st != VN_OK && t->cols[c].why && errbuf && errlen) {
+            const size_t n = strlen(errbuf);
+            vn__fmt(errbuf + n, errlen - n, "; %s", t->cols[c].why);
+        }
+    }
     double *strict = vn__malloc((t->ncols ? t->ncols : 1) * sizeof *strict);
     if (st == VN_OK && !strict)
         st = VN_ERR_NOMEM;
@@ -231,6 +237,7 @@ typedef struct ctx {
     size_t ngroups;
     size_t *group_of; /* per spec metric */
     char (*keys)[VN_KEY_MAX]; /* canonical key per spec metric */
+    vn__names xcols;  /* the input columns of expression metrics */
     double *qparam;   /* per spec metric: its quantile level q (pinball, ...), else -1 */
     bool *needed;     /* ngroups x (1 + nslices): some gate reads this evaluation */
     vn_result **res;  /* ngroups x (1 + nslices): [0] overall, [1 + d] slice definition d */
@@ -263,11 +270,11 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
         const vn__spec_metric *sm = &sp->metrics[m];
         vn__mspec *ms = NULL;
         size_t nms = 0;
-        VN_TRY(vn__metrics_parse(sm->list, &ms, &nms, errbuf, errlen));
+        VN_TRY(vn__metrics_parse_ex(sm->list, NULL, 0, &x->xcols, &ms, &nms, errbuf, errlen));
         memcpy(x->keys[m], ms[0].key, VN_KEY_MAX);
         const vn__kind k = ms[0].kind;
         x->qparam[m] = k == MK_PINBALL || k == MK_D2_PINBALL || k == MK_AEQ ? ms[0].param[0] : -1.0;
-        vn__free(ms);
+        vn__mspecs_free(ms, nms);
         const group want = {sm->y ? sm->y : sp->data.y,
                             sm->prediction ? sm->prediction : sp->data.prediction,
                             sm->weight ? sm->weight : sp->data.weight,
@@ -291,6 +298,12 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
             l[old++] = ',';
         strcpy(l + old, sm->list);
         x->group_of[m] = g;
+    }
+    for (size_t i = 0; i < x->xcols.n; i++) { /* read like the y column */
+        VN_TRY(need(&x->t, x->xcols.name[i], USE_STRICT));
+        for (size_t c = 0; c < x->t.ncols; c++)
+            if (!x->t.cols[c].why && strcmp(x->t.cols[c].name, x->xcols.name[i]) == 0)
+                x->t.cols[c].why = x->xcols.use[i];
     }
     return VN_OK;
 }
@@ -358,7 +371,16 @@ static vn_status feed(const ctx *x, vn_eval *ev, const group *g, const vn__spec_
     uint32_t ids[FEED];
     const char *vals[16];
     size_t lens[16], nb = 0;
-    vn_status st = VN_OK;
+    /* the input columns of expression metrics, FEED rows each */
+    const size_t nx = vn_eval_column_count(ev);
+    double *xb = vn__malloc((nx ? nx : 1) * FEED * sizeof *xb);
+    const double **xp = vn__malloc((nx ? nx : 1) * sizeof *xp);
+    const column **xc = vn__malloc((nx ? nx : 1) * sizeof *xc);
+    vn_status st = xb && xp && xc ? VN_OK : VN_ERR_NOMEM;
+    for (size_t c = 0; st == VN_OK && c < nx; c++) {
+        xp[c] = xb + c * FEED;
+        xc[c] = col_of(t, vn_eval_column_name(ev, c));
+    }
     for (size_t k = 0; st == VN_OK && k < t->n; k++) {
         const size_t i = t->order ? t->order[k] : k;
         if (sid)
@@ -373,17 +395,22 @@ static vn_status feed(const ctx *x, vn_eval *ev, const group *g, const vn__spec_
         y[nb] = cy->v[i];
         p[nb] = pconst ? pconst[sliced ? id : 0] : cp->v[i];
         w[nb] = cw ? cw->v[i] : 1.0;
+        for (size_t c = 0; c < nx; c++)
+            xb[c * FEED + nb] = xc[c]->v[i];
         ids[nb++] = id;
         if (nb == FEED || k + 1 == t->n) {
             const vn_rows rows = {nb, y, 1, p, 1, cw ? w : NULL, 1, sliced ? ids : NULL};
-            st = vn_eval_update(ev, &rows);
+            st = vn_eval_update_columns(ev, &rows, xp, NULL);
             nb = 0;
         }
     }
     if (st == VN_OK && nb) {
         const vn_rows rows = {nb, y, 1, p, 1, cw ? w : NULL, 1, sliced ? ids : NULL};
-        st = vn_eval_update(ev, &rows);
+        st = vn_eval_update_columns(ev, &rows, xp, NULL);
     }
+    vn__free(xb);
+    vn__free(xp);
+    vn__free(xc);
     return st;
 }
 
@@ -693,7 +720,7 @@ static vn_status dummy_values(const ctx *x, size_t m, const vn__spec_slice *d, d
         /* feed() indexes pconst by the eval's slice id (0-based among slices) */
         const double *c = cst + cand * ns;
         st = evaluate(x, g, sm->list, d, sliced ? c + 1 : c, NULL, &r, errbuf, errlen);
-        const vn_direction dir = vn_metric_find(sm->type)->direction;
+        const vn_direction dir = sm->info->direction;
         for (size_t s = 0; st == VN_OK && s < ns && s < vn_result_slice_count(r); s++) {
             vn_value v;
             vn_result_get(r, s, 0, &v);
@@ -1049,6 +1076,7 @@ vn_status vn_check_run(const vn_check_config *cfg, vn_check **out, char *errbuf,
     vn__free(x.groups);
     vn__free(x.group_of);
     vn__free(x.keys);
+    vn__names_free(&x.xcols);
     vn__free(x.qparam);
     vn__free(x.needed);
     for (size_t d = 0; x.bins && d < c->spec->nslices; d++)

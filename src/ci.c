@@ -364,6 +364,11 @@ static vn_status boot_prepare(boot *b)
             b->rest_of[k++] = m;
             b->rest_plan.needs |= b->ms[m].needs;
         }
+    /* custom metrics among them read their slots (at the plan's indices) */
+    if (b->rest_plan.needs & NEED_SLOT) {
+        b->rest_plan.nslots = b->plan->nslots;
+        b->rest_plan.slots = b->plan->slots;
+    }
     return VN_OK;
 }
 
@@ -378,6 +383,8 @@ static void boot_release(boot *b)
 typedef struct gather {
     size_t *idx;
     double *y, *p, *w, *out;
+    double **x; /* nx input columns */
+    size_t nx;
 } gather;
 
 static void gather_free(gather *g)
@@ -387,10 +394,13 @@ static void gather_free(gather *g)
     vn__free(g->p);
     vn__free(g->w);
     vn__free(g->out);
+    for (size_t k = 0; g->x && k < g->nx; k++)
+        vn__free(g->x[k]);
+    vn__free(g->x);
 }
 
 /* Allocates g's arrays on first use. */
-static vn_status gather_ready(gather *g, size_t n, size_t nms)
+static vn_status gather_ready(gather *g, size_t n, size_t nms, size_t nx)
 {
     if (g->idx)
         return VN_OK;
@@ -399,22 +409,38 @@ static vn_status gather_ready(gather *g, size_t n, size_t nms)
     g->p = vn__malloc((n ? n : 1) * sizeof *g->p);
     g->w = vn__malloc((n ? n : 1) * sizeof *g->w);
     g->out = vn__malloc((nms ? nms : 1) * sizeof *g->out);
-    if (g->idx && g->y && g->p && g->w && g->out)
+    g->x = vn__calloc(nx ? nx : 1, sizeof *g->x);
+    bool ok = g->idx && g->y && g->p && g->w && g->out && g->x;
+    if (g->x)
+        for (; g->nx < nx && ok; g->nx++)
+            ok = (g->x[g->nx] = vn__malloc((n ? n : 1) * sizeof **g->x)) != NULL;
+    if (ok)
         return VN_OK;
     gather_free(g);
     *g = (gather){0};
     return VN_ERR_NOMEM;
 }
 
+/* Row j of g is row i of rows. */
+static void gather_row(gather *g, const vn__rowset *rows, size_t j, size_t i)
+{
+    g->y[j] = rows->y[i];
+    g->p[j] = rows->p[i];
+    g->w[j] = rows->w[i];
+    for (size_t k = 0; k < g->nx; k++)
+        g->x[k][j] = rows->x[k][i];
+}
+
 /* The metrics on the m gathered rows of g into theta[0..nms): all of them (full), or the
  * ones the counter does not have. */
 static vn_status gather_eval(const boot *b, const gather *g, size_t m, bool full, double *theta)
 {
+    const double *const *x = (const double *const *)g->x;
     if (full)
-        return vn__eval_rows(b->plan, b->ms, b->nms, b->o, b->qs, b->nq, g->y, g->p, g->w, m,
-                             b->rows->weighted, theta);
-    VN_TRY(vn__eval_rows(&b->rest_plan, b->rest, b->nrest, b->o, NULL, 0, g->y, g->p, g->w, m,
-                         b->rows->weighted, g->out));
+        return vn__eval_rows(b->plan, b->ms, b->nms, b->o, b->qs, b->nq, g->y, g->p, g->w, x,
+                             g->nx, m, b->rows->weighted, theta);
+    VN_TRY(vn__eval_rows(&b->rest_plan, b->rest, b->nrest, b->o, NULL, 0, g->y, g->p, g->w, x,
+                         g->nx, m, b->rows->weighted, g->out));
     for (size_t k = 0; k < b->nrest; k++)
         theta[b->rest_of[k]] = g->out[k];
     return VN_OK;
@@ -441,13 +467,10 @@ static vn_status boot_batch(boot *b, size_t r0, size_t nb, uint8_t *cnt, gather 
         const bool full = !b->cs || !ok[k];
         if (!full && b->nrest == 0)
             continue;
-        VN_TRY(gather_ready(g, n, b->nms));
+        VN_TRY(gather_ready(g, n, b->nms, b->rows->nx));
         draw(resample_key(b->seed, b->slice_no, r0 + k), n, b->block, g->idx);
-        for (size_t j = 0; j < n; j++) {
-            g->y[j] = b->rows->y[g->idx[j]];
-            g->p[j] = b->rows->p[g->idx[j]];
-            g->w[j] = b->rows->w[g->idx[j]];
-        }
+        for (size_t j = 0; j < n; j++)
+            gather_row(g, b->rows, j, g->idx[j]);
         VN_TRY(gather_eval(b, g, n, full, b->theta + (r0 + k) * b->nms));
     }
     return VN_OK;
@@ -528,16 +551,12 @@ static vn_status jackknife(const boot *b, double **jack, size_t *G)
         const bool full = !b->cs || !ok[k];
         if (!full && b->nrest == 0)
             continue;
-        st = gather_ready(&g, n, b->nms);
+        st = gather_ready(&g, n, b->nms, b->rows->nx);
         const size_t lo = k * n / ng, hi = (k + 1) * n / ng; /* rows [lo, hi) left out */
         size_t m = 0;
         for (size_t i = 0; st == VN_OK && i < n; i++)
-            if (i < lo || i >= hi) {
-                g.y[m] = b->rows->y[i];
-                g.p[m] = b->rows->p[i];
-                g.w[m] = b->rows->w[i];
-                m++;
-            }
+            if (i < lo || i >= hi)
+                gather_row(&g, b->rows, m++, i);
         if (st == VN_OK)
             st = gather_eval(b, &g, m, full, *jack + k * b->nms);
     }

@@ -40,6 +40,7 @@ struct vn_compare {
     /* rows held back for a time sort (vn_compare_csv_read with a time column) */
     bool buffering, auto_block;
     vn__tsort ts;
+    vn__xbuf tx;      /* their input columns */
     bool weighted, sliced;
     /* input accounting */
     char *source, *ycol, *pacol, *pbcol, *wcol, *cand_source, *time_col;
@@ -101,6 +102,7 @@ void vn_compare_free(vn_compare *c)
     vn_eval_free(c->ev[0]);
     vn_eval_free(c->ev[1]);
     vn__tsort_free(&c->ts);
+    vn__xbuf_free(&c->tx);
     void *owned[] = {c->guards, c->losses, c->source, c->ycol, c->pacol, c->pbcol,
                      c->wcol, c->cand_source, c->time_col};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
@@ -110,24 +112,48 @@ void vn_compare_free(vn_compare *c)
 
 /* ---- configuration ---- */
 
-/* The canonical key of one metric spec ("p95_abs_error" -> "abs_error_quantile:q=0.95"). */
-static vn_status canonical_key(const char *spec, char *key, char *errbuf, size_t errlen)
+/* The metric list the user gave, parsed: its custom metrics are named by their key. */
+typedef struct base_list {
+    vn__mspec *ms;
+    size_t n;
+} base_list;
+
+/* The canonical key of one metric spec ("p95_abs_error" -> "abs_error_quantile:q=0.95"),
+ * or the name of a custom metric of the list. */
+static vn_status canonical_key(const char *spec, const base_list *base, char *key, char *errbuf,
+                               size_t errlen)
 {
+    for (size_t i = 0; i < base->n; i++)
+        if (base->ms[i].um && strcmp(base->ms[i].key, spec) == 0) {
+            memcpy(key, base->ms[i].key, VN_KEY_MAX);
+            return VN_OK;
+        }
     vn__mspec *ms = NULL;
     size_t n = 0;
     VN_TRY(vn__metrics_parse(spec, &ms, &n, errbuf, errlen));
     vn_status st = VN_OK;
-    if (n != 1)
+    if (n != 1 || ms[0].um)
         st = VN_ERR_USAGE;
     else
         memcpy(key, ms[0].key, VN_KEY_MAX);
-    vn__free(ms);
-    VN_RETURN_IF(st != VN_OK, st, "\"%s\" must name one metric", spec);
+    vn__mspecs_free(ms, n);
+    VN_RETURN_IF(st != VN_OK, st, "\"%s\" must name one metric (define custom metrics in the "
+                                  "metric list and name them here)", spec);
     return VN_OK;
 }
 
+/* A custom metric of the list has this key (its name: it is in the list already). */
+static bool listed(const base_list *base, const char *key)
+{
+    for (size_t i = 0; i < base->n; i++)
+        if (base->ms[i].um && strcmp(base->ms[i].key, key) == 0)
+            return true;
+    return false;
+}
+
 /* Splits "metric[:MARGIN[%]]": the margin is a last ':' part that reads as a number. */
-static vn_status parse_guard(const char *spec, vn__guard *g, char *errbuf, size_t errlen)
+static vn_status parse_guard(const char *spec, const base_list *base, vn__guard *g, char *errbuf,
+                             size_t errlen)
 {
     memset(g, 0, sizeof *g);
     char buf[VN_KEY_MAX * 2];
@@ -146,7 +172,7 @@ static vn_status parse_guard(const char *spec, vn__guard *g, char *errbuf, size_
         g->margin = v;
         *colon = '\0';
     }
-    return canonical_key(buf, g->key, errbuf, errlen);
+    return canonical_key(buf, base, g->key, errbuf, errlen);
 }
 
 static vn_status parse_losses(vn_compare *c, const char *list, char *errbuf, size_t errlen)
@@ -242,16 +268,23 @@ vn_status vn_compare_new(const vn_compare_config *cfg, vn_compare **out, char *e
     c->horizon = cfg->horizon ? cfg->horizon : 1;
     c->no_adjust = cfg->no_adjust != 0;
     c->nby = cfg->eval.by_count;
-    vn_status st = parse_losses(c, cfg->dm_losses, errbuf, errlen);
+    base_list bl = {NULL, 0};
+    vn__names cols = {0};
+    vn_status st = vn__metrics_parse_ex(cfg->eval.metrics, cfg->eval.custom, cfg->eval.custom_count,
+                                        &cols, &bl.ms, &bl.n, errbuf, errlen);
+    vn__names_free(&cols);
+    if (st == VN_OK)
+        st = parse_losses(c, cfg->dm_losses, errbuf, errlen);
     if (st == VN_OK && cfg->guard_count) {
         c->guards = vn__calloc(cfg->guard_count, sizeof *c->guards);
         st = c->guards ? VN_OK : VN_ERR_NOMEM;
     }
     for (size_t i = 0; st == VN_OK && i < cfg->guard_count; i++, c->nguards++)
-        st = parse_guard(cfg->guards[i], &c->guards[i], errbuf, errlen);
+        st = parse_guard(cfg->guards[i], &bl, &c->guards[i], errbuf, errlen);
     if (st == VN_OK && cfg->primary)
-        st = canonical_key(cfg->primary, c->primary, errbuf, errlen);
-    /* the metric list: the user's (or the default) plus the primary and the guards */
+        st = canonical_key(cfg->primary, &bl, c->primary, errbuf, errlen);
+    /* the metric list: the user's (or the default) plus the primary and the guards that
+     * are not in it (custom metrics always are) */
     const char *base = cfg->eval.metrics && *cfg->eval.metrics ? cfg->eval.metrics
                                                                 : vn_default_metrics();
     size_t len = strlen(base) + 1;
@@ -263,10 +296,11 @@ vn_status vn_compare_new(const vn_compare_config *cfg, vn_compare **out, char *e
         st = VN_ERR_NOMEM;
     if (st == VN_OK) {
         strcpy(list, base);
-        if (*c->primary)
+        if (*c->primary && !listed(&bl, c->primary))
             strcat(strcat(list, ","), c->primary);
         for (size_t i = 0; i < c->nguards; i++)
-            strcat(strcat(list, ","), c->guards[i].key);
+            if (!listed(&bl, c->guards[i].key))
+                strcat(strcat(list, ","), c->guards[i].key);
         vn_eval_config ec = cfg->eval;
         ec.metrics = list;
         ec.ci_level = 0; /* per-model intervals are not part of a comparison */
@@ -276,6 +310,7 @@ vn_status vn_compare_new(const vn_compare_config *cfg, vn_compare **out, char *e
             vn__eval_keep_rows(c->ev[k]);
     }
     vn__free(list);
+    vn__mspecs_free(bl.ms, bl.n);
     /* resolve the primary (default: the first testable metric) and the guards */
     vn__eval_view v = {0};
     if (st == VN_OK)
@@ -333,8 +368,16 @@ vn_status vn_compare_slice(vn_compare *c, const char *const *values, const size_
 
 /* ---- rows ---- */
 
-/* Feeds rows to both evaluations. */
-static vn_status feed(vn_compare *c, const vn_rows *rows, const double *pb, ptrdiff_t stride)
+size_t vn_compare_column_count(const vn_compare *c) { return vn_eval_column_count(c->ev[0]); }
+
+const char *vn_compare_column_name(const vn_compare *c, size_t i)
+{
+    return vn_eval_column_name(c->ev[0], i);
+}
+
+/* Feeds rows (and the metrics' input columns x) to both evaluations. */
+static vn_status feed(vn_compare *c, const vn_rows *rows, const double *pb, ptrdiff_t stride,
+                      const double *const *x, const ptrdiff_t *xs)
 {
     for (size_t i = 0; i < rows->n; i++) {
         const double v = pb[(ptrdiff_t)i * stride];
@@ -346,7 +389,7 @@ static vn_status feed(vn_compare *c, const vn_rows *rows, const double *pb, ptrd
     rb.yhat = pb;
     rb.yhat_stride = stride;
     for (int k = 0; k < 2; k++) {
-        const vn_status st = vn_eval_update(c->ev[k], k ? &rb : rows);
+        const vn_status st = vn_eval_update_columns(c->ev[k], k ? &rb : rows, x, xs);
         if (st != VN_OK)
             return fail(c, st, "%s", vn_eval_errmsg(c->ev[k]));
     }
@@ -354,14 +397,21 @@ static vn_status feed(vn_compare *c, const vn_rows *rows, const double *pb, ptrd
     return VN_OK;
 }
 
-vn_status vn_compare_update(vn_compare *c, const vn_rows *rows, const double *candidate,
-                            ptrdiff_t stride)
+vn_status vn_compare_update_columns(vn_compare *c, const vn_rows *rows, const double *candidate,
+                                    ptrdiff_t stride, const double *const *cols,
+                                    const ptrdiff_t *strides)
 {
     if (c->failed)
         return fail(c, VN_ERR_USAGE, "the comparison already failed: %s", c->err);
     if (!rows || (rows->n && !candidate))
         return fail(c, VN_ERR_USAGE, "vn_compare_update: rows and the candidate are required");
-    return feed(c, rows, candidate, stride);
+    return feed(c, rows, candidate, stride, cols, strides);
+}
+
+vn_status vn_compare_update(vn_compare *c, const vn_rows *rows, const double *candidate,
+                            ptrdiff_t stride)
+{
+    return vn_compare_update_columns(c, rows, candidate, stride, NULL, NULL);
 }
 
 /* ---- CSV input ---- */
@@ -512,13 +562,44 @@ typedef struct batch {
     double v[4][BATCH]; /* y, baseline, candidate, weight */
     uint32_t sid[BATCH];
     size_t n;
+    double *x;          /* the metrics' input columns: column k at x + k * BATCH */
+    const double **xp;  /* their starts */
 } batch;
+
+/* A batch for nx input columns; NULL when out of memory. */
+static batch *batch_new(size_t nx)
+{
+    batch *b = vn__malloc(sizeof *b);
+    double *x = vn__malloc((nx ? nx : 1) * BATCH * sizeof *x);
+    const double **xp = vn__malloc((nx ? nx : 1) * sizeof *xp);
+    if (!b || !x || !xp) {
+        vn__free(b);
+        vn__free(x);
+        vn__free(xp);
+        return NULL;
+    }
+    for (size_t k = 0; k < nx; k++)
+        xp[k] = x + k * BATCH;
+    b->n = 0;
+    b->x = x;
+    b->xp = xp;
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    if (b) {
+        vn__free(b->x);
+        vn__free(b->xp);
+    }
+    vn__free(b);
+}
 
 static vn_status flush(vn_compare *c, batch *b)
 {
     const vn_rows rows = {b->n, b->v[0], 1, b->v[1], 1, c->weighted ? b->v[3] : NULL, 1,
                           c->sliced ? b->sid : NULL};
-    const vn_status st = feed(c, &rows, b->v[2], 1);
+    const vn_status st = feed(c, &rows, b->v[2], 1, b->xp, NULL);
     b->n = 0;
     return st;
 }
@@ -545,7 +626,7 @@ static vn_status set_names(vn_compare *c, const char *path, const vn__csv *r, co
 
 /* The body of vn_compare_csv_read once the base file is open. */
 static vn_status read_base(vn_compare *c, vn__csv *r, const vn_compare_csv *cfg, join_map *m,
-                           batch *b, const char **byv, size_t *byl)
+                           batch *b, const char **byv, size_t *byl, size_t *xcol, double *xv)
 {
     const bool join = cfg->candidate_path != NULL, weighted = cfg->csv.weight != NULL;
     size_t cols[4] = {0, 0, 0, 0}, kc = 0, tc = 0, *bycol = NULL;
@@ -559,6 +640,9 @@ static vn_status read_base(vn_compare *c, vn__csv *r, const vn_compare_csv *cfg,
         VN_TRY(column(c, r, cfg->csv.weight, "weight", &cols[3]));
     if (cfg->time)
         VN_TRY(column(c, r, cfg->time, "time", &tc));
+    const size_t nx = vn_compare_column_count(c);
+    if (vn__eval_find_inputs(c->ev[0], r, xcol, c->err, sizeof c->err) != VN_OK)
+        return fail(c, VN_ERR_DATA, "%s", c->err);
     if (c->nby && !(bycol = vn__malloc(c->nby * sizeof *bycol)))
         return fail(c, VN_ERR_NOMEM, "out of memory");
     vn_status st = VN_OK;
@@ -606,6 +690,8 @@ static vn_status read_base(vn_compare *c, vn__csv *r, const vn_compare_csv *cfg,
             v[2] = e->v;
             e->state = 3;
         }
+        for (size_t k = 0; k < nx && ok == 1; k++)
+            ok = cell(c, r, xcol[k], "input", cfg->csv.missing, &xv[k]);
         if (ok < 0) {
             st = VN_ERR_DATA;
             break;
@@ -644,12 +730,14 @@ static vn_status read_base(vn_compare *c, vn__csv *r, const vn_compare_csv *cfg,
                           (unsigned long long)vn__csv_field_col(r, tc), cfg->time);
                 break;
             }
-            if (vn__tsort_add(&c->ts, v, sid, ts, tl) != VN_OK)
+            if (vn__tsort_add(&c->ts, v, sid, ts, tl) != VN_OK || vn__xbuf_add(&c->tx, xv) != VN_OK)
                 st = fail(c, VN_ERR_NOMEM, "out of memory");
             continue;
         }
         for (int i = 0; i < 4; i++)
             b->v[i][b->n] = v[i];
+        for (size_t k = 0; k < nx; k++)
+            b->x[k * BATCH + b->n] = xv[k];
         b->sid[b->n] = sid;
         if (++b->n == BATCH)
             st = flush(c, b);
@@ -687,10 +775,15 @@ vn_status vn_compare_csv_read(vn_compare *c, const char *path, const vn_compare_
         return fail(c, VN_ERR_USAGE, "vn_compare_csv_read: one input per comparison");
     join_map m = {0};
     vn__csv *r = NULL;
-    batch *b = vn__malloc(sizeof *b);
+    const size_t nx = vn_compare_column_count(c);
+    batch *b = batch_new(nx);
     const char **byv = c->nby ? vn__calloc(c->nby, sizeof *byv) : NULL;
     size_t *byl = c->nby ? vn__calloc(c->nby, sizeof *byl) : NULL;
-    vn_status st = b && (!c->nby || (byv && byl)) ? VN_OK : fail(c, VN_ERR_NOMEM, "out of memory");
+    size_t *xcol = vn__calloc(nx + 1, sizeof *xcol);
+    double *xv = vn__calloc(nx + 1, sizeof *xv);
+    vn_status st = b && (!c->nby || (byv && byl)) && xcol && xv ? VN_OK
+                                                                : fail(c, VN_ERR_NOMEM, "out of memory");
+    c->tx.nx = nx;
     if (st == VN_OK && cfg->candidate_path)
         st = read_join(c, cfg, &m);
     if (st == VN_OK)
@@ -699,14 +792,16 @@ vn_status vn_compare_csv_read(vn_compare *c, const char *path, const vn_compare_
         b->n = 0;
         c->buffering = cfg->time != NULL;
         c->auto_block = cfg->time != NULL && c->block == 0;
-        st = read_base(c, r, cfg, &m, b, byv, byl);
+        st = read_base(c, r, cfg, &m, b, byv, byl, xcol, xv);
     }
     vn__csv_free(r);
     vn__free(m.e);
     vn__free(m.arena);
-    vn__free(b);
+    batch_free(b);
     vn__free(byv);
     vn__free(byl);
+    vn__free(xcol);
+    vn__free(xv);
     if (st != VN_OK)
         c->failed = true;
     return st;
@@ -717,7 +812,8 @@ vn_status vn_compare_csv_read(vn_compare *c, const char *path, const vn_compare_
 static vn_status feed_sorted(vn_compare *c)
 {
     size_t *idx = NULL;
-    batch *b = vn__malloc(sizeof *b);
+    const size_t nx = c->tx.nx;
+    batch *b = batch_new(nx);
     vn_status st = b ? vn__tsort_order(&c->ts, &idx) : VN_ERR_NOMEM;
     if (st != VN_OK)
         st = fail(c, VN_ERR_NOMEM, "out of memory");
@@ -727,6 +823,8 @@ static vn_status feed_sorted(vn_compare *c)
             for (int i = 0; i < 4; i++)
                 b->v[i][b->n] = c->ts.v[i][idx[k]];
             b->sid[b->n] = c->ts.sid[idx[k]];
+            for (size_t j = 0; j < nx; j++)
+                b->x[j * BATCH + b->n] = c->tx.v[idx[k] * nx + j];
             if (++b->n == BATCH)
                 st = flush(c, b);
         }
@@ -734,8 +832,9 @@ static vn_status feed_sorted(vn_compare *c)
             st = flush(c, b);
     }
     vn__tsort_free(&c->ts);
+    vn__xbuf_free(&c->tx);
     vn__free(idx);
-    vn__free(b);
+    batch_free(b);
     return st;
 }
 

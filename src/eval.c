@@ -15,6 +15,7 @@
 #include "kernels.h"
 #include "numparse.h"
 #include "plots.h"
+#include "state.h"
 #include "timesort.h"
 
 #include <pthread.h>
@@ -28,6 +29,7 @@ typedef struct slice {
     size_t keylen;
     uint64_t hash;
     double *y, *p, *w;
+    double **x; /* the input columns custom metrics read (nx of them), like y */
     size_t len, cap, done;
     vn__acc *acc;
 } slice;
@@ -35,6 +37,7 @@ typedef struct slice {
 struct vn_eval {
     vn__mspec *ms;
     size_t nms;
+    vn__names cols; /* the input columns custom metrics read */
     vn__plan plan;
     vn__opts opts;
     uint64_t min_count;
@@ -72,12 +75,15 @@ void vn_csv_config_init(vn_csv_config *cfg)
 
 const char *vn_eval_errmsg(const vn_eval *ev) { return ev ? ev->err : ""; }
 
-static void free_slice(slice *s)
+static void free_slice(slice *s, size_t nx)
 {
     vn__free(s->key);
     vn__free(s->y);
     vn__free(s->p);
     vn__free(s->w);
+    for (size_t k = 0; s->x && k < nx; k++)
+        vn__free(s->x[k]);
+    vn__free(s->x);
     vn__free(s->acc);
 }
 
@@ -86,13 +92,14 @@ void vn_eval_free(vn_eval *ev)
     if (!ev)
         return;
     for (size_t i = 0; i < ev->nslices; i++)
-        free_slice(&ev->slices[i]);
+        free_slice(&ev->slices[i], ev->cols.n);
     for (size_t i = 0; i < ev->by_count; i++)
         vn__free(ev->by_names[i]);
     vn__free(ev->by_names);
     vn__free(ev->slices);
     vn__free(ev->table);
-    vn__free(ev->ms);
+    vn__mspecs_free(ev->ms, ev->nms);
+    vn__names_free(&ev->cols);
     vn__free(ev->plan.slots);
     vn__free(ev->source);
     vn__free(ev->ycol);
@@ -110,8 +117,9 @@ static vn_status add_slice(vn_eval *ev, const char *key, size_t keylen, uint64_t
     memset(s, 0, sizeof *s);
     s->acc = vn__malloc(vn__acc_size(&ev->plan));
     s->key = key ? vn__strndup(key, keylen) : NULL;
-    if (!s->acc || (key && !s->key)) {
-        free_slice(s);
+    s->x = ev->cols.n ? vn__calloc(ev->cols.n, sizeof *s->x) : NULL;
+    if (!s->acc || (key && !s->key) || (ev->cols.n && !s->x)) {
+        free_slice(s, ev->cols.n);
         return VN_ERR_NOMEM;
     }
     vn__acc_init(s->acc, &ev->plan);
@@ -121,18 +129,32 @@ static vn_status add_slice(vn_eval *ev, const char *key, size_t keylen, uint64_t
     return VN_OK;
 }
 
-/* Builds the plan: the union of needs, and one slot per distinct parameterised loss. */
+/* Builds the plan: the union of needs, one slot per distinct parameterised loss, and the
+ * slots of custom metrics (theirs alone, consecutive; a C metric's state at its offset). */
 static vn_status make_plan(vn_eval *ev)
 {
-    ev->plan.slots = vn__calloc(ev->nms ? ev->nms : 1, sizeof(vn__slot));
+    size_t nslots = ev->nms, custom_end = 0;
+    for (size_t i = 0; i < ev->nms; i++)
+        nslots += ev->ms[i].um ? vn__custom_nslots(ev->ms[i].um) : 0;
+    ev->plan.slots = vn__calloc(nslots ? nslots : 1, sizeof(vn__slot));
     if (!ev->plan.slots)
         return VN_ERR_NOMEM;
     for (size_t i = 0; i < ev->nms; i++) {
         vn__mspec *m = &ev->ms[i];
         ev->plan.needs |= m->needs;
+        if (m->um) {
+            m->slot = (int)ev->plan.nslots;
+            vn__custom_slots(m->um, ev->plan.slots + ev->plan.nslots);
+            ev->plan.nslots += vn__custom_nslots(m->um);
+            if (m->um->def) {
+                m->um->state_off = custom_end;
+                custom_end += (m->um->def->state_size + 15) / 16 * 16;
+            }
+            continue;
+        }
         if (!(m->needs & NEED_SLOT))
             continue;
-        vn__slot sl = {SLOT_TWEEDIE, m->param[0]};
+        vn__slot sl = {SLOT_TWEEDIE, m->param[0], NULL, NULL};
         if (m->kind == MK_HUBER)
             sl.kind = SLOT_HUBER;
         else if (m->kind == MK_PSEUDO_HUBER)
@@ -177,7 +199,8 @@ vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, si
     vn_eval *ev = vn__calloc(1, sizeof *ev);
     if (!ev)
         return VN_ERR_NOMEM;
-    vn_status st = vn__metrics_parse(cfg->metrics, &ev->ms, &ev->nms, errbuf, errlen);
+    vn_status st = vn__metrics_parse_ex(cfg->metrics, cfg->custom, cfg->custom_count, &ev->cols,
+                                        &ev->ms, &ev->nms, errbuf, errlen);
     if (st == VN_OK)
         st = make_plan(ev);
     ev->opts.zero = cfg->zero_policy;
@@ -280,7 +303,7 @@ static vn_status intern(vn_eval *ev, const char *key, size_t keylen, uint32_t *i
     const vn_status st = table_insert(ev, *idx);
     if (st != VN_OK) {
         ev->nslices--;
-        free_slice(&ev->slices[ev->nslices]);
+        free_slice(&ev->slices[ev->nslices], ev->cols.n);
     }
     return st;
 }
@@ -321,22 +344,40 @@ vn_status vn_eval_slice(vn_eval *ev, const char *const *values, const size_t *le
     return st;
 }
 
-/* Appends one row to slice s. */
-static bool push(vn_eval *ev, slice *s, double y, double p, double w)
+/* Room for need rows in every array of slice s. */
+static bool reserve(vn_eval *ev, slice *s, size_t need)
 {
-    (void)ev;
-    if (s->len == s->cap) {
-        size_t c1 = s->cap, c2 = s->cap, c3 = s->cap;
-        if (!vn__grow((void **)&s->y, &c1, s->len + 1, sizeof(double)) ||
-            !vn__grow((void **)&s->p, &c2, s->len + 1, sizeof(double)) ||
-            !vn__grow((void **)&s->w, &c3, s->len + 1, sizeof(double)))
+    if (need <= s->cap)
+        return true;
+    size_t c1 = s->cap, c2 = s->cap, c3 = s->cap;
+    if (!vn__grow((void **)&s->y, &c1, need, sizeof(double)) ||
+        !vn__grow((void **)&s->p, &c2, need, sizeof(double)) ||
+        !vn__grow((void **)&s->w, &c3, need, sizeof(double)))
+        return false;
+    for (size_t k = 0; k < ev->cols.n; k++) {
+        size_t ck = s->cap;
+        if (!vn__grow((void **)&s->x[k], &ck, need, sizeof(double)))
             return false;
-        /* capacities grow in lockstep; keep the smallest as the shared capacity */
-        s->cap = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+        c1 = ck < c1 ? ck : c1;
     }
+    /* capacities grow in lockstep; keep the smallest as the shared capacity */
+    s->cap = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+    return true;
+}
+
+/* Appends one row to slice s: y, p, w and the input columns x[0..nx) (i-th element,
+ * stride from strides, all 1 when NULL). */
+static bool push(vn_eval *ev, slice *s, double y, double p, double w, const double *const *x,
+                 const ptrdiff_t *strides, size_t i)
+{
+    const size_t nx = ev->cols.n;
+    if (s->len == s->cap && !reserve(ev, s, s->len + 1))
+        return false;
     s->y[s->len] = y;
     s->p[s->len] = p;
     s->w[s->len] = w;
+    for (size_t k = 0; k < nx; k++)
+        s->x[k][s->len] = x[k][(ptrdiff_t)i * (strides ? strides[k] : 1)];
     s->len++;
     return true;
 }
@@ -367,8 +408,8 @@ static void *worker(void *arg)
         const job *jb = &pl->jobs[j];
         vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
         vn__acc_init(a, pl->plan);
-        vn__acc_block(a, pl->plan, jb->s->y + jb->start, jb->s->p + jb->start,
-                      jb->s->w + jb->start, jb->n);
+        vn__acc_fold(a, pl->plan, jb->s->y, jb->s->p, jb->s->w, (const double *const *)jb->s->x,
+                     jb->start, jb->n);
     }
 }
 
@@ -433,21 +474,92 @@ static vn_status fold(vn_eval *ev, bool final)
             memmove(s->y, s->y + s->done, rest * sizeof(double));
             memmove(s->p, s->p + s->done, rest * sizeof(double));
             memmove(s->w, s->w + s->done, rest * sizeof(double));
+            for (size_t k = 0; k < ev->cols.n; k++)
+                memmove(s->x[k], s->x[k] + s->done, rest * sizeof(double));
             s->len = rest;
             s->done = 0;
         }
     return VN_OK;
 }
 
+/* The common case of rows from memory — contiguous, unweighted, unsliced, all finite —
+ * appended a chunk at a time with memcpy instead of row by row, and folded after each
+ * chunk (the blocks are the same: they are positions in the slice's row sequence).
+ * Returns false, having done nothing, when the rows are not such (the row loop then
+ * takes them, and names the first bad one); true when it took them (ev->failed on
+ * VN_ERR_NOMEM). */
+static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
+                         const ptrdiff_t *strides)
+{
+    if (r->w || r->slice || r->y_stride != 1 || r->yhat_stride != 1 || ev->plots)
+        return false;
+    for (size_t k = 0; k < ev->cols.n; k++)
+        if (strides && strides[k] != 1)
+            return false;
+    bool finite = true;
+    for (size_t i = 0; i < r->n; i++)
+        finite &= isfinite(r->y[i]) & isfinite(r->yhat[i]);
+    for (size_t k = 0; k < ev->cols.n; k++)
+        for (size_t i = 0; i < r->n; i++)
+            finite &= isfinite(x[k][i]) != 0;
+    if (!finite)
+        return false;
+    enum { CHUNK = 1 << 18 }; /* 64 blocks: work for every thread, 6 MB of rows */
+    slice *s = &ev->slices[0];
+    for (size_t at = 0; at < r->n; at += CHUNK) {
+        const size_t m = r->n - at < CHUNK ? r->n - at : CHUNK;
+        if (!reserve(ev, s, s->len + m)) {
+            fail(ev, VN_ERR_NOMEM, "out of memory");
+            return true;
+        }
+        memcpy(s->y + s->len, r->y + at, m * sizeof(double));
+        memcpy(s->p + s->len, r->yhat + at, m * sizeof(double));
+        for (size_t i = 0; i < m; i++)
+            s->w[s->len + i] = 1.0;
+        for (size_t k = 0; k < ev->cols.n; k++)
+            memcpy(s->x[k] + s->len, x[k] + at, m * sizeof(double));
+        s->len += m;
+        ev->rows_seen += m;
+        if (fold(ev, false) != VN_OK) {
+            fail(ev, VN_ERR_NOMEM, "out of memory");
+            return true;
+        }
+    }
+    return true;
+}
+
+size_t vn_eval_column_count(const vn_eval *ev) { return ev->cols.n; }
+
+const char *vn_eval_column_name(const vn_eval *ev, size_t i)
+{
+    return i < ev->cols.n ? ev->cols.name[i] : NULL;
+}
+
 vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
+{
+    return vn_eval_update_columns(ev, r, NULL, NULL);
+}
+
+vn_status vn_eval_update_columns(vn_eval *ev, const vn_rows *r, const double *const *x,
+                                 const ptrdiff_t *strides)
 {
     if (ev->failed)
         return fail(ev, VN_ERR_USAGE, "the evaluation already failed: %s", ev->err);
     if (!r || (r->n && (!r->y || !r->yhat)))
         return fail(ev, VN_ERR_USAGE, "vn_eval_update: y and yhat are required");
+    if (ev->cols.n && r->n && !x)
+        return fail(ev, VN_ERR_USAGE, "the metrics read %zu input column%s (\"%s\"%s): pass them "
+                    "with vn_eval_update_columns", ev->cols.n, ev->cols.n > 1 ? "s" : "",
+                    ev->cols.name[0], ev->cols.n > 1 ? ", ..." : "");
+    for (size_t k = 0; x && k < ev->cols.n; k++)
+        if (!x[k] && r->n)
+            return fail(ev, VN_ERR_USAGE, "vn_eval_update_columns: column \"%s\" is NULL",
+                        ev->cols.name[k]);
     if (r->slice && ev->by_count == 0)
         return fail(ev, VN_ERR_USAGE, "vn_eval_update: slice ids given but no by columns");
     ev->weighted = ev->weighted || r->w != NULL;
+    if (append_plain(ev, r, x, strides))
+        return ev->failed ? VN_ERR_NOMEM : VN_OK;
     for (size_t i = 0; i < r->n; i++) {
         const uint64_t row = ev->rows_seen + 1;
         const double y = r->y[(ptrdiff_t)i * r->y_stride], p = r->yhat[(ptrdiff_t)i * r->yhat_stride];
@@ -461,6 +573,12 @@ vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
         if (r->slice && r->slice[i] >= ev->nslices - 1)
             return fail(ev, VN_ERR_USAGE, "row %llu: unknown slice id %u",
                         (unsigned long long)row, r->slice[i]);
+        for (size_t k = 0; k < ev->cols.n; k++) {
+            const double v = x[k][(ptrdiff_t)i * (strides ? strides[k] : 1)];
+            if (!isfinite(v))
+                return fail(ev, VN_ERR_DATA, "row %llu: column \"%s\" is not finite (%g)",
+                            (unsigned long long)row, ev->cols.name[k], v);
+        }
         ev->rows_seen++;
         if (w == 0.0) {
             ev->rows_zero_weight++;
@@ -469,8 +587,8 @@ vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
         if (ev->plots)
             vn__worst_push(&ev->worst,
                            &(vn__worst){row, r->slice ? r->slice[i] + 1 : 0, y, p, w});
-        if (!push(ev, &ev->slices[0], y, p, w) ||
-            (r->slice && !push(ev, &ev->slices[r->slice[i] + 1], y, p, w)))
+        if (!push(ev, &ev->slices[0], y, p, w, x, strides, i) ||
+            (r->slice && !push(ev, &ev->slices[r->slice[i] + 1], y, p, w, x, strides, i)))
             return fail(ev, VN_ERR_NOMEM, "out of memory");
     }
     if (fold(ev, false) != VN_OK)
@@ -503,13 +621,38 @@ typedef struct batch {
     double y[BATCH], p[BATCH], w[BATCH];
     uint32_t id[BATCH];
     size_t n;
+    double *x;        /* the input columns: column k at x + k * BATCH */
+    const double **xp; /* their starts */
 } batch;
 
 static vn_status flush(vn_eval *ev, batch *b, bool weighted, bool sliced)
 {
     const vn_rows rows = {b->n, b->y, 1, b->p, 1, weighted ? b->w : NULL, 1, sliced ? b->id : NULL};
     b->n = 0;
-    return vn_eval_update(ev, &rows);
+    return vn_eval_update_columns(ev, &rows, b->xp, NULL);
+}
+
+vn_status vn__eval_find_inputs(const vn_eval *ev, const vn__csv *r, size_t *xcol, char *errbuf,
+                               size_t errlen)
+{
+    for (size_t k = 0; k < ev->cols.n; k++) {
+        const vn_status st = vn__csv_find_column(r, ev->cols.name[k], "input", &xcol[k], errbuf,
+                                                 errlen);
+        if (st == VN_OK)
+            continue;
+        const size_t n = errbuf && errlen ? strlen(errbuf) : 0;
+        if (n < errlen)
+            vn__fmt(errbuf + n, errlen - n, "; %s", ev->cols.use[k]);
+        return st;
+    }
+    return VN_OK;
+}
+
+static vn_status find_inputs(vn_eval *ev, const vn__csv *r, size_t *xcol)
+{
+    const vn_status st = vn__eval_find_inputs(ev, r, xcol, ev->err, sizeof ev->err);
+    ev->failed = ev->failed || st != VN_OK;
+    return st;
 }
 
 static vn_status set_input_names(vn_eval *ev, const char *path, const vn__csv *r,
@@ -532,7 +675,8 @@ static vn_status set_input_names(vn_eval *ev, const char *path, const vn__csv *r
 
 /* The body of vn_eval_csv once the file is open. */
 static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, batch *b,
-                           const char **byv, size_t *byl, vn__tsort *ts)
+                           const char **byv, size_t *byl, vn__tsort *ts, vn__xbuf *tx,
+                           size_t *xcol, double *xv)
 {
     const bool weighted = cfg->weight != NULL;
     size_t cols[3], *bycol = NULL;
@@ -543,6 +687,7 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
     size_t tcol = 0;
     if (cfg->time)
         VN_TRY(find_column(ev, r, cfg->time, "time", &tcol));
+    VN_TRY(find_inputs(ev, r, xcol));
     if (ev->by_count) {
         bycol = vn__malloc(ev->by_count * sizeof *bycol);
         if (!bycol)
@@ -571,6 +716,8 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
             const char *cn = vn__csv_colname(r, cols[i]) ? vn__csv_colname(r, cols[i]) : "";
             ok = number(ev, r, cols[i], roles[i], cn, cfg->missing, &v[i]);
         }
+        for (size_t k = 0; k < ev->cols.n && ok == 1; k++)
+            ok = number(ev, r, xcol[k], "input", ev->cols.name[k], cfg->missing, &xv[k]);
         if (ok < 0) {
             st = VN_ERR_DATA;
             break;
@@ -612,13 +759,15 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
                 st = fail(ev, VN_ERR_DATA, "%s:%llu:%llu: time column \"%s\": missing value (empty cell)",
                           vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, tcol),
                           (unsigned long long)vn__csv_field_col(r, tcol), cfg->time);
-            else if (vn__tsort_add(ts, row, sid, tv, tl) != VN_OK)
+            else if (vn__tsort_add(ts, row, sid, tv, tl) != VN_OK || vn__xbuf_add(tx, xv) != VN_OK)
                 st = VN_ERR_NOMEM;
             continue;
         }
         b->y[b->n] = v[0];
         b->p[b->n] = v[1];
         b->w[b->n] = v[2];
+        for (size_t k = 0; k < ev->cols.n; k++)
+            b->x[k * BATCH + b->n] = xv[k];
         if (st == VN_OK && ++b->n == BATCH)
             st = flush(ev, b, weighted, ev->by_count > 0);
     }
@@ -630,6 +779,8 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
             b->p[b->n] = ts->v[1][idx[k]];
             b->w[b->n] = ts->v[2][idx[k]];
             b->id[b->n] = ts->sid[idx[k]];
+            for (size_t c = 0; c < ev->cols.n; c++)
+                b->x[c * BATCH + b->n] = tx->v[idx[k] * ev->cols.n + c];
             if (++b->n == BATCH)
                 st = flush(ev, b, weighted, ev->by_count > 0);
         }
@@ -675,17 +826,31 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
     batch *b = vn__malloc(sizeof *b);
     const char **byv = ev->by_count ? vn__calloc(ev->by_count, sizeof *byv) : NULL;
     size_t *byl = ev->by_count ? vn__calloc(ev->by_count, sizeof *byl) : NULL;
-    if (!b || (ev->by_count && (!byv || !byl)))
+    const size_t nx = ev->cols.n;
+    double *x = nx ? vn__malloc(nx * BATCH * sizeof *x) : NULL, *xv = vn__calloc(nx + 1, sizeof *xv);
+    const double **xp = nx ? vn__malloc(nx * sizeof *xp) : NULL;
+    size_t *xcol = vn__calloc(nx + 1, sizeof *xcol);
+    if (!b || (ev->by_count && (!byv || !byl)) || (nx && (!x || !xp)) || !xv || !xcol)
         st = fail(ev, VN_ERR_NOMEM, "out of memory");
     else {
         b->n = 0;
+        b->x = x;
+        b->xp = xp;
+        for (size_t k = 0; k < nx; k++)
+            xp[k] = x + k * BATCH;
         vn__tsort ts = {0};
-        st = read_rows(ev, r, cfg, b, byv, byl, &ts);
+        vn__xbuf tx = {NULL, nx, 0, 0};
+        st = read_rows(ev, r, cfg, b, byv, byl, &ts, &tx, xcol, xv);
         vn__tsort_free(&ts);
+        vn__xbuf_free(&tx);
     }
     vn__free(b);
     vn__free(byv);
     vn__free(byl);
+    vn__free(x);
+    vn__free(xp);
+    vn__free(xv);
+    vn__free(xcol);
     vn__csv_free(r);
     if (st != VN_OK)
         ev->failed = true;
@@ -740,7 +905,8 @@ static vn_status abs_error_quantiles(const double *y, const double *p, const dou
 
 vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, const vn__opts *o,
                         const double *qs, size_t nq, const double *y, const double *p,
-                        const double *w, size_t n, bool weighted, double *out)
+                        const double *w, const double *const *x, size_t nx, size_t n,
+                        bool weighted, double *out)
 {
     const size_t sz = vn__acc_size(plan);
     vn__acc *all = vn__malloc(sz), *blk = vn__malloc(sz);
@@ -751,12 +917,12 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
         for (size_t at = 0; at < n; at += VN_BLOCK_ROWS) {
             const size_t k = n - at < VN_BLOCK_ROWS ? n - at : VN_BLOCK_ROWS;
             vn__acc_init(blk, plan);
-            vn__acc_block(blk, plan, y + at, p + at, w + at, k);
+            vn__acc_fold(blk, plan, y, p, w, x, at, k);
             vn__acc_merge(all, blk, plan);
         }
         st = abs_error_quantiles(y, p, w, n, weighted, qs, nq, qv);
     }
-    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv};
+    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx};
     for (size_t m = 0; st == VN_OK && m < nms; m++) {
         char msg[VN_MSG_LEN];
         vn_value v;
@@ -774,7 +940,8 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
                               double *qv)
 {
     const slice *s = &ev->slices[si];
-    vn__rowset rows = {s->y, s->p, s->w, s->len, ev->weighted, nq, qs, qv};
+    vn__rowset rows = {s->y,  s->p, s->w, s->len, ev->weighted, nq, qs, qv,
+                       (const double *const *)s->x, ev->cols.n};
     const bool store = ev->plan.needs & NEED_STORE;
     const bool small = ev->min_count && s->acc->n < ev->min_count;
     if (store && nq && s->len && !small)
@@ -813,10 +980,24 @@ static vn_status make_result(vn_eval *ev, vn_result **out)
         return VN_ERR_NOMEM;
     *out = res;
     res->nmetrics = ev->nms;
-    res->ms = vn__calloc(ev->nms ? ev->nms : 1, sizeof *res->ms);
+    /* custom metrics' infos live with the metric list: the result takes copies, in the
+     * block of its metrics (result.c frees that block) */
+    size_t size = (ev->nms ? ev->nms : 1) * sizeof *res->ms;
+    size = (size + 15) / 16 * 16;
+    for (size_t m = 0; m < ev->nms; m++)
+        size += ev->ms[m].um ? vn__info_size(ev->ms[m].info) : 0;
+    res->ms = vn__calloc(1, size);
     if (!res->ms)
         return VN_ERR_NOMEM;
     memcpy(res->ms, ev->ms, ev->nms * sizeof *res->ms);
+    char *info = (char *)res->ms + ((ev->nms ? ev->nms : 1) * sizeof *res->ms + 15) / 16 * 16;
+    for (size_t m = 0; m < ev->nms; m++) {
+        if (!ev->ms[m].um)
+            continue;
+        res->ms[m].info = vn__info_copy(ev->ms[m].info, info);
+        res->ms[m].um = NULL;
+        info += vn__info_size(ev->ms[m].info);
+    }
     res->by_count = ev->by_count;
     res->by_names = ev->by_names;
     ev->by_names = NULL;
@@ -915,7 +1096,8 @@ vn_status vn_eval_keep_plots(vn_eval *ev)
 void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
 {
     const slice *sl = &ev->slices[s];
-    *rows = (vn__rowset){sl->y, sl->p, sl->w, sl->len, ev->weighted, 0, NULL, NULL};
+    *rows = (vn__rowset){sl->y,    sl->p, sl->w, sl->len, ev->weighted, 0,
+                         NULL,     NULL,  (const double *const *)sl->x, ev->cols.n};
 }
 
 vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,
@@ -935,3 +1117,55 @@ vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, con
     vn__fmt(ev->data_hash, sizeof ev->data_hash, "%s", data_hash ? data_hash : "");
     return VN_OK;
 }
+
+/* ---- for state.c: the byte form and the merge of states ---- */
+
+void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m)
+{
+    *m = (vn__eval_meta){ev->ms, ev->nms, &ev->plan, ev->opts, ev->min_count, ev->ci,
+                         ev->auto_block, ev->by_count, (const char *const *)ev->by_names,
+                         ev->rows_seen, ev->rows_zero_weight, ev->rows_missing,
+                         ev->rows_read, ev->weighted, ev->failed, ev->nslices, ev->cols.n};
+}
+
+void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v)
+{
+    const slice *sl = &ev->slices[s];
+    *v = (vn__eval_slice_view){sl->key, sl->keylen, sl->y, sl->p, sl->w, sl->len, sl->done,
+                               sl->acc};
+}
+
+vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn__acc *acc,
+                          const double *y, const double *p, const double *w, size_t n)
+{
+    if (fold(ev, true) != VN_OK)
+        return fail(ev, VN_ERR_NOMEM, "out of memory");
+    uint32_t idx = 0;
+    if (key && intern(ev, key, keylen, &idx) != VN_OK)
+        return fail(ev, VN_ERR_NOMEM, "out of memory");
+    slice *s = &ev->slices[idx];
+    if (ev->plan.needs & NEED_STORE)
+        for (size_t i = 0; i < n; i++)
+            if (!push(ev, s, y[i], p[i], w[i], NULL, NULL, 0))
+                return fail(ev, VN_ERR_NOMEM, "out of memory");
+    vn__acc_merge(s->acc, acc, &ev->plan);
+    s->done = s->len; /* every row is in the state */
+    return VN_OK;
+}
+
+void vn__eval_add_counts(vn_eval *ev, uint64_t seen, uint64_t zero, uint64_t missing,
+                         uint64_t read, bool weighted)
+{
+    ev->rows_seen += seen;
+    ev->rows_zero_weight += zero;
+    ev->rows_missing += missing;
+    ev->rows_read += read;
+    ev->weighted = ev->weighted || weighted;
+}
+
+vn_status vn__eval_fail(vn_eval *ev, vn_status st, const char *msg)
+{
+    return fail(ev, st, "%s", msg);
+}
+
+void vn__eval_set_auto_block(vn_eval *ev) { ev->auto_block = true; }

@@ -10,6 +10,7 @@
 #ifndef VN_EVAL_H
 #define VN_EVAL_H
 
+#include "expr.h"
 #include "internal.h"
 
 #include <stdio.h>
@@ -26,7 +27,9 @@ typedef enum vn__kind {
     MK_ADJ_R2, MK_EXPVAR, MK_HUBER, MK_PSEUDO_HUBER, MK_LOG_COSH, MK_PINBALL, MK_D2_ABS,
     MK_D2_PINBALL, MK_D2_TWEEDIE, MK_POISSON, MK_GAMMA, MK_TWEEDIE, MK_PEARSON,
     MK_SPEARMAN, MK_KENDALL, MK_CCC, MK_NRMSE, MK_MDA, MK_MASE, MK_RMSSE,
-    MK__COUNT
+    MK__COUNT,
+    MK_EXPR,   /* a custom metric: an expression (custom.c) */
+    MK_CUSTOM, /* a custom metric implemented in C (vn_metric_def) */
 } vn__kind;
 
 /* Accumulator groups a metric reads (bits of vn__mspec.needs / the plan). The base
@@ -42,14 +45,20 @@ enum {
     NEED_STORE = 1u << 7, /* the slice's rows are kept for order statistics / ranks */
 };
 
-/* Parameterised per-row losses summed in "slots". */
+/* Parameterised per-row losses summed in "slots"; the sums of custom expressions
+ * (SLOT_EXPR: Σ of a row program's term), and the states of metrics implemented in C
+ * (SLOT_CUSTOM: the callbacks' bytes, after the slot sums of vn__acc). */
 typedef enum vn__slot_kind {
-    SLOT_HUBER, SLOT_PSEUDO_HUBER, SLOT_TWEEDIE
+    SLOT_HUBER, SLOT_PSEUDO_HUBER, SLOT_TWEEDIE, SLOT_EXPR, SLOT_CUSTOM
 } vn__slot_kind;
+
+typedef struct vn__umetric vn__umetric;
 
 typedef struct vn__slot {
     vn__slot_kind kind;
     double param;
+    const vn__prog *prog;    /* SLOT_EXPR: the term's row program */
+    const vn__umetric *um;   /* SLOT_CUSTOM: the metric */
 } vn__slot;
 
 #define VN_MAX_PARAMS 2
@@ -63,13 +72,25 @@ typedef struct vn__mspec {
     unsigned needs;
     double param[VN_MAX_PARAMS]; /* numeric parameters (nrmse's norm is coded 0..3) */
     int nparams_given;
-    int slot;                  /* index into the plan's slots, or -1 */
+    int slot;                  /* index into the plan's slots, or -1 (custom metrics: the
+                                  first of theirs) */
+    vn__umetric *um;           /* MK_EXPR, MK_CUSTOM: the metric (owned by the list that
+                                  parsed it, NULL in a result's copy) */
 } vn__mspec;
 
-/* Parses a metric list into specs (duplicates by key dropped). On error returns
- * VN_ERR_USAGE with a message in errbuf. *out is allocated with vn__malloc. */
+/* Parses a metric list into specs (duplicates by key dropped). Items are separated by
+ * commas outside parentheses, brackets and quotes. On error returns VN_ERR_USAGE (or
+ * VN_ERR_DATA for an invalid expression) with a message in errbuf. Free *out with
+ * vn__mspecs_free. */
 vn_status vn__metrics_parse(const char *list, vn__mspec **out, size_t *count, char *errbuf,
                             size_t errlen);
+/* The same with custom metrics: the list may name defs[0..ndefs) (borrowed until the
+ * specs are freed) and define expressions, "name[lower,unit=$]=mean(...)"; the columns
+ * they read are interned into cols (their programs address them by index there). */
+vn_status vn__metrics_parse_ex(const char *list, const vn_metric_def *defs, size_t ndefs,
+                               vn__names *cols, vn__mspec **out, size_t *count, char *errbuf,
+                               size_t errlen);
+void vn__mspecs_free(vn__mspec *ms, size_t n);
 /* The parameter names of a metric spec, for JSON output: name of param j or NULL. */
 const char *vn__metric_param_name(const vn__mspec *ms, int j);
 /* nrmse's norm names, indexed by the coded value. */
@@ -109,9 +130,16 @@ typedef struct vn__plan {
 
 size_t vn__acc_size(const vn__plan *plan);
 void vn__acc_init(vn__acc *a, const vn__plan *plan);
-/* Folds rows [0, n) (all with w > 0) into a fresh state a. */
+/* Folds rows [0, n) (all with w > 0) into a fresh state a: the built-in groups only. */
 void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
                    const double *w, size_t n);
+/* Folds rows [off, off + n) of y, p, w and the input columns x[k] (k as in the metric
+ * list's names table; NULL when there is none) into a fresh state a: everything,
+ * custom metrics' slots included. */
+void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
+                  const double *w, const double *const *x, size_t off, size_t n);
+/* The state of custom metric um (SLOT_CUSTOM) inside a. */
+void *vn__acc_state(const vn__acc *a, const vn__umetric *um);
 /* a = a ⊕ b (b after a in row order). */
 void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan);
 
@@ -123,6 +151,10 @@ typedef struct vn__rowset {
     /* Quantiles of |e| requested by medae / abs_error_quantile, computed together. */
     size_t nq;
     const double *q, *qv;
+    /* The input columns custom metrics read (the metric list's names table), in row
+     * order like y; NULL when there is none. */
+    const double *const *x;
+    size_t nx;
 } vn__rowset;
 
 /* Tweedie unit deviance of (y, ŷ) with power pw, as scikit-learn writes it; *bad is set
@@ -137,6 +169,10 @@ typedef struct vn__opts {
     vn_zero_policy zero;
     vn_r2_constant r2c;
 } vn__opts;
+
+/* Marks v undefined (NaN) with reason r and a message formatted into msg; VN_OK. */
+vn_status vn__undefined(vn_value *v, vn_reason r, char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Computes metric ms for one slice. rows is NULL unless the plan stores rows. The
  * message is written to msg (msglen bytes); returns VN_ERR_NOMEM if scratch space
@@ -177,19 +213,25 @@ void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows);
 /* The distinct quantile levels of |e| metrics ms[0..nms) ask for, ascending, into q
  * (room for nms); returns their number. */
 size_t vn__quantile_levels(const vn__mspec *ms, size_t nms, double *q);
+/* The columns of the CSV file r holding the evaluation's input columns into
+ * xcol[0..vn_eval_column_count); a missing one is an error naming the metric that reads it. */
+typedef struct vn__csv vn__csv;
+vn_status vn__eval_find_inputs(const vn_eval *ev, const vn__csv *r, size_t *xcol, char *errbuf,
+                               size_t errlen);
 /* Input accounting for rows fed through vn_eval_update by a reader outside eval.c. */
 vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,
                              const char *weight, uint64_t rows_read, uint64_t rows_missing,
                              const char *data_hash);
 
-#endif /* VN_EVAL_H */
 
 /* Evaluates the metrics on one row set from scratch, exactly as a slice with these rows
  * in this order would be (blocks folded in order, quantile levels qs[0..nq) of |e|
- * precomputed): out[m] receives each value (NaN when undefined). For resamples. */
+ * precomputed): out[m] receives each value (NaN when undefined). x[0..nx): the input
+ * columns (NULL when nx is 0). For resamples. */
 vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, const vn__opts *o,
                         const double *qs, size_t nq, const double *y, const double *p,
-                        const double *w, size_t n, bool weighted, double *out);
+                        const double *w, const double *const *x, size_t nx, size_t n,
+                        bool weighted, double *out);
 
 /* ---- the bootstrap and its helpers (ci.c) ---- */
 
@@ -294,3 +336,49 @@ vn_status vn__note_add(vn_result *res, const char *code, size_t slice, const cha
  * `moments` says whether the state carries the centred moments (NEED_MOM). */
 vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__rowset *rows,
                           bool moments);
+
+/* ---- custom metrics (custom.c): expressions, and metrics implemented in C ---- */
+struct vn__umetric {
+    vn_metric_info info;     /* id = the name; strings owned below */
+    char *name, *unit, *summary, *definition;
+    vn__expr *expr;          /* an expression metric */
+    const vn_metric_def *def; /* a C metric (borrowed) */
+    size_t *col;             /* C: its columns' indices in the names table */
+    size_t state_off;        /* C: its state's offset in the custom area of vn__acc */
+};
+
+/* If item s[0..len) of a metric list is a custom metric — a definition
+ * "name[options]=expression" or the name of one of defs[0..ndefs) — fills ms (*matched
+ * true); errors name the metric ("metric cost: expression:1:17: ..."). */
+vn_status vn__custom_parse(const char *s, size_t len, const vn_metric_def *defs, size_t ndefs,
+                           vn__names *cols, vn__mspec *ms, bool *matched, char *errbuf,
+                           size_t errlen);
+/* Checks definitions passed through vn_eval_config (VN_ERR_USAGE with the reason). */
+vn_status vn__custom_check_defs(const vn_metric_def *defs, size_t ndefs, char *errbuf,
+                                size_t errlen);
+void vn__custom_free(vn__umetric *um);
+/* The slots metric um uses, and their description in slots[0..n). */
+size_t vn__custom_nslots(const vn__umetric *um);
+void vn__custom_slots(const vn__umetric *um, vn__slot *slots);
+/* The value of custom metric ms on a slice (state a, stored rows or NULL), as
+ * vn__metric_value (which calls it) describes. */
+vn_status vn__custom_value(const vn__mspec *ms, const vn__acc *a, const vn__rowset *rows,
+                           vn_value *v, char *msg, size_t len);
+/* A copy of info and its strings in one block of vn__info_size(info) bytes at mem (for
+ * results, which outlive the metric list). */
+size_t vn__info_size(const vn_metric_info *info);
+const vn_metric_info *vn__info_copy(const vn_metric_info *info, void *mem);
+/* The row program of an expression of the form mean(x) or sqrt(mean(x)) (a weighted mean
+ * of a per-row term, or its root), *root telling which; NULL otherwise. */
+const vn__prog *vn__custom_mean_term(const vn__mspec *ms, bool *root);
+
+/* Rows' input columns held back for a time sort, in the order rows were added (the
+ * readers of eval.c and compare.c). */
+typedef struct vn__xbuf {
+    double *v; /* n x nx */
+    size_t nx, n, cap;
+} vn__xbuf;
+vn_status vn__xbuf_add(vn__xbuf *b, const double *row);
+void vn__xbuf_free(vn__xbuf *b);
+
+#endif /* VN_EVAL_H */

@@ -27,6 +27,12 @@
  * returned instead. Allocates nothing. */
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out);
 
+/* Rearranges x[lo..hi) (lo <= k < hi) so that x[k] holds the value it would hold if the
+ * range were sorted, with x[lo..k) <= x[k] <= x(k..hi): introselect, O(hi - lo) also on
+ * adversarial input. Several order statistics k1 < k2 < ... are placed by selecting k1
+ * in [0, n), then k2 in [k1 + 1, n), and so on. Allocates nothing. */
+void vn__select(double *x, size_t lo, size_t hi, size_t k);
+
 /* numpy's arithmetic, shared by select.c and boot.c: _lerp(a, b, t) (b - (b - a)(1 - t)
  * when t >= 0.5, a finite result where b - a overflows) and np.median's mean of the one
  * (two = false) or two middle values. */

@@ -240,7 +240,8 @@ static const metric_def *def_of(const vn__mspec *ms)
 
 const char *vn__metric_param_name(const vn__mspec *ms, int j)
 {
-    return j < VN_MAX_PARAMS ? def_of(ms)->param[j].name : NULL;
+    const bool custom = ms->kind == MK_EXPR || ms->kind == MK_CUSTOM;
+    return j < VN_MAX_PARAMS && !custom ? def_of(ms)->param[j].name : NULL;
 }
 
 /* Parses one "name=value" parameter of metric d into ms. */
@@ -334,13 +335,47 @@ static vn_status parse_one(const char *s, size_t len, vn__mspec *ms, char *errbu
     return VN_OK;
 }
 
-vn_status vn__metrics_parse(const char *list, vn__mspec **out, size_t *count, char *errbuf,
-                            size_t errlen)
+/* The end of the metric-list item starting at p: the first comma outside parentheses,
+ * brackets and double quotes (expressions hold commas: "cost=mean(max(e, 0))"). */
+static const char *item_end(const char *p)
+{
+    int depth = 0;
+    bool quoted = false;
+    for (; *p; p++) {
+        if (quoted) {
+            if (*p == '\\' && p[1])
+                p++;
+            else if (*p == '"')
+                quoted = false;
+        } else if (*p == '"') {
+            quoted = true;
+        } else if (*p == '(' || *p == '[') {
+            depth++;
+        } else if ((*p == ')' || *p == ']') && depth > 0) {
+            depth--;
+        } else if (*p == ',' && depth == 0) {
+            break;
+        }
+    }
+    return p;
+}
+
+void vn__mspecs_free(vn__mspec *ms, size_t n)
+{
+    for (size_t i = 0; ms && i < n; i++)
+        vn__custom_free(ms[i].um);
+    vn__free(ms);
+}
+
+vn_status vn__metrics_parse_ex(const char *list, const vn_metric_def *defs, size_t ndefs,
+                               vn__names *cols, vn__mspec **out, size_t *count, char *errbuf,
+                               size_t errlen)
 {
     *out = NULL;
     *count = 0;
     if (!list || !*list)
         list = vn_default_metrics();
+    VN_TRY(vn__custom_check_defs(defs, ndefs, errbuf, errlen));
     size_t cap = 1;
     for (const char *p = list; *p; p++)
         cap += *p == ',';
@@ -348,44 +383,73 @@ vn_status vn__metrics_parse(const char *list, vn__mspec **out, size_t *count, ch
     if (!ms)
         return VN_ERR_NOMEM;
     size_t n = 0;
-    for (const char *p = list;;) {
-        while (*p == ' ')
+    vn_status st = VN_OK;
+    for (const char *p = list; st == VN_OK;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
             p++;
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        while (len && p[len - 1] == ' ')
+        const char *c = item_end(p);
+        size_t len = (size_t)(c - p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n'))
             len--;
         if (len == 0) {
-            vn__free(ms);
-            VN_RETURN_IF(true, VN_ERR_USAGE, "empty metric name in \"%s\"", list);
+            vn__fmt(errbuf, errlen, "empty metric name in \"%.200s\"", list);
+            st = VN_ERR_USAGE;
+            break;
         }
-        const vn_status st = parse_one(p, len, &ms[n], errbuf, errlen);
-        if (st != VN_OK) {
-            vn__free(ms);
-            return st;
-        }
+        bool custom = false;
+        memset(&ms[n], 0, sizeof ms[n]);
+        ms[n].slot = -1;
+        st = vn__custom_parse(p, len, defs, ndefs, cols, &ms[n], &custom, errbuf, errlen);
+        if (st == VN_OK && !custom)
+            st = parse_one(p, len, &ms[n], errbuf, errlen);
+        if (st != VN_OK)
+            break;
         /* The same metric twice (by alias, or with its default written out) is kept
-         * once, under the first spelling. */
+         * once, under the first spelling; a custom metric by its name, and an
+         * expression's name may be defined once only. */
         bool dup = false;
-        for (size_t i = 0; i < n; i++)
-            dup = dup || (ms[i].info == ms[n].info && ms[i].param[0] == ms[n].param[0] &&
-                          ms[i].param[1] == ms[n].param[1]);
-        n += !dup;
-        if (!c)
+        for (size_t i = 0; i < n && st == VN_OK; i++) {
+            const bool same_key = strcmp(ms[i].key, ms[n].key) == 0;
+            if (same_key && ms[n].kind == MK_EXPR) {
+                vn__fmt(errbuf, errlen, "metric %s is defined twice", ms[n].key);
+                st = VN_ERR_USAGE;
+            }
+            dup = dup || (ms[n].um ? same_key
+                                   : ms[i].info == ms[n].info && ms[i].param[0] == ms[n].param[0] &&
+                                         ms[i].param[1] == ms[n].param[1]);
+        }
+        if (dup || st != VN_OK) {
+            vn__custom_free(ms[n].um);
+            ms[n].um = NULL;
+        }
+        n += !dup && st == VN_OK;
+        if (!*c)
             break;
         p = c + 1;
+    }
+    if (st != VN_OK) {
+        vn__mspecs_free(ms, n);
+        if (st == VN_ERR_NOMEM)
+            vn__fmt(errbuf, errlen, "out of memory");
+        return st;
     }
     *out = ms;
     *count = n;
     return VN_OK;
 }
 
+vn_status vn__metrics_parse(const char *list, vn__mspec **out, size_t *count, char *errbuf,
+                            size_t errlen)
+{
+    vn__names cols = {0};
+    const vn_status st = vn__metrics_parse_ex(list, NULL, 0, &cols, out, count, errbuf, errlen);
+    vn__names_free(&cols);
+    return st;
+}
+
 /* ---- from state to value -------------------------------------------------------- */
 
-static vn_status undefined(vn_value *v, vn_reason r, char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static vn_status undefined(vn_value *v, vn_reason r, char *msg, size_t len, const char *fmt, ...)
+vn_status vn__undefined(vn_value *v, vn_reason r, char *msg, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -409,7 +473,7 @@ static vn_status skill(vn_value *v, double num, double den, bool constant, const
             v->value = num == 0.0 ? 1.0 : 0.0;
             return VN_OK;
         }
-        return undefined(v, VN_REASON_CONSTANT_Y, msg, len,
+        return vn__undefined(v, VN_REASON_CONSTANT_Y, msg, len,
                          "y is constant, so no model can explain its variance "
                          "(--r2-constant sklearn gives scikit-learn's 1.0/0.0)");
     }
@@ -481,7 +545,7 @@ static vn_status d2_tweedie(const vn__acc *a, const vn__rowset *r, double pw, co
         vn__ksum_add(&den, r->w[i] * d2);
     }
     if (bad)
-        return undefined(v, VN_REASON_DOMAIN, msg, len,
+        return vn__undefined(v, VN_REASON_DOMAIN, msg, len,
                          "%llu rows are outside the domain of the Tweedie deviance with power %g",
                          (unsigned long long)bad, pw);
     return skill(v, vn__ksum_get(&num) / W, vn__ksum_get(&den) / W, a->ymin == a->ymax, o, msg,
@@ -563,9 +627,14 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
         return VN_OK;
     }
     if (a->n == 0)
-        return undefined(v, VN_REASON_NO_ROWS, msg, len, "no rows with positive weight");
+        return vn__undefined(v, VN_REASON_NO_ROWS, msg, len, "no rows with positive weight");
     const double pos = vn__ksum_get(&a->POS), neg = vn__ksum_get(&a->NEG);
-    const double mae = (pos + neg) / W, mse = vn__ksum_get(&a->E2) / W;
+    /* Σw|e| = Σw·e⁺ + Σw·e⁻ with the error terms carried, so rounded once: the value a
+     * compensated sum of w|e| gives (and mean(abs(e)) in an expression) */
+    vn__ksum abs_e = a->POS;
+    vn__ksum_merge(&abs_e, &a->NEG);
+    const double sum_abs = vn__ksum_get(&abs_e);
+    const double mae = sum_abs / W, mse = vn__ksum_get(&a->E2) / W;
     const bool const_y = a->ymin == a->ymax, const_p = a->pmin == a->pmax;
     const double q = ms->param[0];
     const struct vn__slot_sum *slot = ms->slot >= 0 ? &a->slot[ms->slot] : NULL;
@@ -575,6 +644,8 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_WEIGHT_SUM:
     case MK__COUNT:
         break;
+    case MK_EXPR:
+    case MK_CUSTOM: VN_TRY(vn__custom_value(ms, a, rows, v, msg, len)); break;
     case MK_MEAN_ERROR: v->value = vn__ksum_get(&a->E) / W; break;
     case MK_MAE: v->value = mae; break;
     case MK_MSE: v->value = mse; break;
@@ -590,7 +661,7 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
             break;
         }
         if (a->n_zero > 0 && (o->zero == VN_ZERO_NAN || a->n_zero == a->n))
-            return undefined(v, VN_REASON_ZERO_ACTUAL, msg, len,
+            return vn__undefined(v, VN_REASON_ZERO_ACTUAL, msg, len,
                              "%llu of %llu rows have y = 0, where %s divides by zero; use wmape, "
                              "smape or mase, or --zero skip|eps",
                              (unsigned long long)a->n_zero, (unsigned long long)a->n,
@@ -605,15 +676,15 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_WMAPE: {
         const double ay = vn__ksum_get(&a->AY);
         if (ay == 0.0)
-            return undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
+            return vn__undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
                              "sum of w*|y| is 0: every actual is zero");
-        v->value = 100.0 * (pos + neg) / ay;
+        v->value = 100.0 * sum_abs / ay;
         break;
     }
     case MK_MSLE:
     case MK_RMSLE:
         if (a->n_msle_bad)
-            return undefined(v, VN_REASON_DOMAIN, msg, len,
+            return vn__undefined(v, VN_REASON_DOMAIN, msg, len,
                              "%llu rows have y or yhat <= -1, where log(1 + x) is undefined",
                              (unsigned long long)a->n_msle_bad);
         v->value = vn__ksum_get(&a->msle) / W;
@@ -624,12 +695,12 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_ADJ_R2:
     case MK_EXPVAR:
         if (a->n < 2)
-            return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
+            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
         VN_TRY(skill(v, ms->kind == MK_EXPVAR ? a->See : vn__ksum_get(&a->E2), a->Syy, const_y,
                      o, msg, len));
         if (ms->kind == MK_ADJ_R2 && !isnan(v->value)) {
             if (n - q - 1.0 <= 0.0)
-                return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
+                return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
                                  "needs n - p - 1 > 0 (n = %llu rows, p = %g features)",
                                  (unsigned long long)a->n, q);
             v->value = 1.0 - (1.0 - v->value) * (n - 1.0) / (n - q - 1.0);
@@ -642,11 +713,11 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_D2_ABS:
     case MK_D2_PINBALL:
         if (a->n < 2)
-            return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
+            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
         return d2_pinball(a, rows, ms->kind == MK_D2_ABS ? 0.5 : q, o, v, msg, len);
     case MK_D2_TWEEDIE:
         if (a->n < 2)
-            return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
+            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
         VN_TRY(d2_tweedie(a, rows, q, o, v, msg, len));
         break;
     case MK_POISSON:
@@ -654,7 +725,7 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_TWEEDIE:
         if (slot->bad) {
             const double pw = ms->kind == MK_POISSON ? 1 : ms->kind == MK_GAMMA ? 2 : q;
-            return undefined(v, VN_REASON_DOMAIN, msg, len,
+            return vn__undefined(v, VN_REASON_DOMAIN, msg, len,
                              "%llu rows are outside the domain of the deviance (%s)",
                              (unsigned long long)slot->bad,
                              pw < 0 ? "needs yhat > 0"
@@ -669,18 +740,18 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_KENDALL:
     case MK_CCC:
         if (a->n < 2)
-            return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
+            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
         if (ms->kind == MK_CCC) {
             const double d = vn__ksum_get(&a->WY) / W - vn__ksum_get(&a->WP) / W;
             const double den = a->Syy + a->Spp + (W - 1.0) * d * d;
             if (W <= 1.0 || den == 0.0)
-                return undefined(v, VN_REASON_CONSTANT_INPUT, msg, len,
+                return vn__undefined(v, VN_REASON_CONSTANT_INPUT, msg, len,
                                  "y and yhat are the same constant");
             v->value = 2.0 * a->Syp / den;
             break;
         }
         if (const_y || const_p)
-            return undefined(v, VN_REASON_CONSTANT_INPUT, msg, len, "%s is constant",
+            return vn__undefined(v, VN_REASON_CONSTANT_INPUT, msg, len, "%s is constant",
                              const_y ? "y" : "yhat");
         if (ms->kind == MK_PEARSON)
             v->value = fmax(-1.0, fmin(1.0, a->Syp / (sqrt(a->Syy) * sqrt(a->Spp))));
@@ -708,14 +779,14 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
         }
         }
         if (norm == 0.0)
-            return undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len, "the %s of y is 0",
+            return vn__undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len, "the %s of y is 0",
                              vn__nrmse_norms[(int)q]);
         v->value = sqrt(mse) / norm;
         break;
     }
     case MK_MDA: {
         if (rows->n < 2)
-            return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
+            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len, "needs at least 2 rows");
         uint64_t hit = 0;
         for (size_t t = 1; t < rows->n; t++)
             hit += sign(rows->y[t] - rows->y[t - 1]) == sign(rows->p[t] - rows->y[t - 1]);
@@ -726,11 +797,11 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_RMSSE: {
         const size_t m = (size_t)q;
         if (rows->n <= m)
-            return undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
+            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
                              "needs more than m = %zu rows for the naive scale", m);
         const double scale = naive_scale(rows, m, ms->kind == MK_MASE ? 1 : 2);
         if (scale == 0.0)
-            return undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
+            return vn__undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
                              "the seasonal-naive error of y (m = %zu) is 0", m);
         v->value = ms->kind == MK_MASE ? mae / scale : sqrt(mse / scale);
         vn__fmt(msg, len, "scale from the evaluated series (m = %zu)", m);
@@ -738,7 +809,7 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     }
     }
     if (v->reason == VN_REASON_NONE && !isfinite(v->value))
-        return undefined(v, VN_REASON_OVERFLOW, msg, len,
+        return vn__undefined(v, VN_REASON_OVERFLOW, msg, len,
                          "the value is not finite in double precision");
     v->message = msg;
     return VN_OK;

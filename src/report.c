@@ -962,6 +962,7 @@ vn_status vn__report_html(const vn_report_config *cfg, const vn_result *res, FIL
         metric_table(&r, idx, n, res->nslices - 1);
         if (cfg->slices)
             slice_findings(&r);
+        vn__report_monitor_html(fp, cfg);
         if (res->plots || n)
             fputs("<h2 id=\"charts\">Charts</h2>\n", fp);
         if (res->plots) {

@@ -16,4 +16,9 @@ void vn__html(FILE *fp, const char *s);
 /* The page for cfg over res (the evaluation, or the comparison's candidate). */
 vn_status vn__report_html(const vn_report_config *cfg, const vn_result *res, FILE *fp);
 
+/* The residual diagnostics and fairness sections (report_monitor.c), when cfg has them:
+ * HTML for the page, Markdown for the model card. */
+void vn__report_monitor_html(FILE *fp, const vn_report_config *cfg);
+void vn__report_monitor_card(FILE *fp, const vn_report_config *cfg);
+
 #endif /* VN_REPORT_H */

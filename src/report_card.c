@@ -242,6 +242,7 @@ static vn_status card(const vn_report_config *cfg, const vn_result *res, FILE *f
         card_gates(cfg->check, fp);
     card_metrics(res, cfg->max_slices ? cfg->max_slices : 200, fp);
     card_notes(res, cfg->slices, fp);
+    vn__report_monitor_card(fp, cfg);
     if (cfg->command && *cfg->command) {
         /* a fence longer than any run of backticks in the command */
         size_t run = 0, longest = 0;

@@ -157,6 +157,8 @@ static void select_range(double *v, size_t lo, size_t hi, size_t k)
     }
 }
 
+void vn__select(double *x, size_t lo, size_t hi, size_t k) { select_range(x, lo, hi, k); }
+
 /* ---- type 7 ------------------------------------------------------------------- */
 
 /* The order statistics already placed, so that several ascending quantiles select on a

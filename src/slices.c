@@ -13,9 +13,18 @@
  * compensated).
  *
  * The file is read once into memory: per row its weight, numerator parts and term, and
- * per candidate column the row's value (or bin). Each column, and at depth 2 each pair of
- * columns, is then one pass over the rows, adding every row into its cell. The rest of a
- * slice is the total minus the cell (compensated sums subtract without losing digits).
+ * per candidate column the row's value (or bin). The cells of all rows, of every column
+ * and at depth 2 of every pair of columns are then filled by passes over the rows, each
+ * adding every row, in row order, into the cells of a few columns or pairs at once. The
+ * rest of a slice is the total minus the cell (compensated sums subtract without losing
+ * digits).
+ *
+ * Speed (bench/slices.py; docs/slices.md): the numeric columns are binned by radix
+ * selection, not sorted; a row's addends are made once per pass and added to its cells
+ * as lanes the compiler vectorises; with --threads the passes run on a pool while the
+ * reading thread hands the cells of its rows to workers that parse and intern them.
+ * Threads change only which thread does which pass or column: every cell gets the same
+ * additions in the same order, so the results are the same bits for any thread count.
  *
  * The test of a slice S against other rows O (the rest; at depth 2 also each parent's
  * other rows): d = h(θ_S) − h(θ_O), h = |·| for metrics whose ideal is 0 (as
@@ -35,9 +44,12 @@
 #include "stats.h"
 
 #include <float.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NONE UINT32_MAX
 
@@ -62,6 +74,7 @@ typedef struct column {
     bool bad_utf8;
     double *num;        /* the numbers, while numeric */
     uint32_t *id;       /* per row: the value's index, then the candidate within the column */
+    size_t cap;         /* rows num and id have room for */
     char *arena;        /* distinct values, NUL-terminated, at voff[k] */
     size_t alen, acap;
     size_t *voff, nvals, vcap;
@@ -85,6 +98,13 @@ typedef struct cand {
 struct vn_slices {
     vn_slices_info info;
     vn__mspec ms;
+    vn__mspec *list;    /* the parsed metric (owns a custom metric's expression) */
+    size_t nlist;
+    const vn__prog *term; /* a custom metric mean(x): the row program of w·x */
+    vn__names xnames;   /* its input columns */
+    size_t *xcol;
+    double *xv;
+    const double **xp;
     vn__opts opts;
     bool pct, root, absdiff;
     double alpha, z;
@@ -93,8 +113,11 @@ struct vn_slices {
     size_t n, cap;
     double *w, *a, *b, *t;
     uint8_t *fl;
+    bool ones, plain;   /* every weight is 1; and every row's term counts (row_kinds) */
+    struct feed *feed;  /* the worker threads taking the cells while reading, or NULL */
     double K;
     sums total;
+    size_t threads;
     /* columns and candidates */
     column *cols;
     size_t ncols;
@@ -127,22 +150,213 @@ static void sums_sub(sums *out, const sums *a, const sums *b)
         ksum_sub(o[k], s[k]);
 }
 
-static inline void sums_add(sums *s, const vn_slices *x, size_t i)
+/* ---- the passes over the rows ----
+ * The sums of a set of rows are, over the rows whose term counts and in row order, the
+ * compensated additions (vn__ksum_add) W += w, A += a, B += b, L += w·|t|, V0 += w²,
+ * V1 += w²u and V2 += w²u·u with u = t − K; n counts its rows, nuse those whose term
+ * counts, nbad those that make the metric undefined. Every set is filled by one pass
+ * over the rows in row order, and no two passes fill the same cell, so the sums do not
+ * depend on the number of threads, which only decide which pass runs where. */
+
+/* A cell while a pass fills it: the sums as lanes of one array, so that the compiler
+ * runs a row's compensated additions two (or more) at a time. Three cache lines
+ * (cells_alloc aligns them): no access straddles two, and the cells of two passes,
+ * which may run on two threads, never share one. */
+typedef struct cell {
+    double s[8], c[8];
+    uint64_t n, nuse, nbad, pad[5];
+} cell;
+
+enum { LINE = 64 };
+
+/* n zeroed cells aligned to a cache line; *raw is what to free. */
+static cell *cells_alloc(size_t n, void **raw)
 {
-    s->n++;
-    if (!(x->fl[i] & USE)) {
-        s->nbad += (x->fl[i] & BAD) != 0;
-        return;
+    *raw = n <= (SIZE_MAX - LINE) / sizeof(cell) ? vn__calloc(n * sizeof(cell) + LINE, 1) : NULL;
+    if (!*raw)
+        return NULL;
+    const uintptr_t p = (uintptr_t)*raw;
+    return (cell *)(p + (LINE - p % LINE) % LINE);
+}
+
+/* The lanes: A, B, L, V1, V2 and, unless every weight is 1 (x->ones), W and V0. */
+enum { L_A, L_B, L_L, L_V1, L_V2, L_W, L_V0 };
+
+/* Every weight is 1 (x->ones): W and Σw² of a set are then its count nuse, which is
+ * what adding nuse ones gives exactly ({nuse, 0}: cell_sums), and the passes skip those
+ * lanes. Every row's term counts besides (x->plain): nuse = n and nbad = 0, and the
+ * passes count n in lane W (ones, exactly: n < 2^53), no integer counter. */
+static void row_kinds(vn_slices *x)
+{
+    bool ones = true, plain = true;
+    for (size_t i = 0; i < x->n; i++) {
+        ones &= x->w[i] == 1.0;
+        plain &= x->fl[i] == USE;
     }
-    const double w = x->w[i], ww = w * w, u = x->t[i] - x->K;
-    s->nuse++;
-    vn__ksum_add(&s->W, w);
-    vn__ksum_add(&s->A, x->a[i]);
-    vn__ksum_add(&s->B, x->b[i]);
-    vn__ksum_add(&s->L, w * fabs(x->t[i]));
-    vn__ksum_add(&s->V0, ww);
-    vn__ksum_add(&s->V1, ww * u);
-    vn__ksum_add(&s->V2, (ww * u) * u);
+    x->ones = ones;
+    x->plain = ones && plain;
+}
+
+/* What row i adds to the lanes of its cells: a, b, w·|t|, w²u, w²u·u and (nl = 8) w,
+ * w². A row whose term does not count adds zeros instead of nothing: adding 0.0 to a
+ * compensated sum leaves it as it was (its s is never −0.0, and its c is NaN as soon as
+ * its s is infinite), so every lane gets exactly the additions above. */
+static inline void row_lanes(const vn_slices *x, size_t i, unsigned use, double *r, unsigned nl,
+                             bool plain)
+{
+    const double w = nl == 6 ? 1.0 : x->w[i], ww = w * w, u = x->t[i] - x->K;
+    r[L_A] = x->a[i]; /* 0 when unused */
+    r[L_B] = x->b[i];
+    r[L_L] = w * fabs(x->t[i]);
+    r[L_V1] = use ? ww * u : 0.0;
+    r[L_V2] = use ? (ww * u) * u : 0.0;
+    r[L_W] = plain ? 1.0 : nl == 6 || !use ? 0.0 : w; /* plain: the count n, exactly */
+    if (nl == 8) {
+        r[L_V0] = use ? ww : 0.0;
+        r[7] = 0.0;
+    }
+}
+
+/* Adds a row (its lanes r and flags f) to a cell; nl and plain are constants in each
+ * caller. */
+static inline void cell_add(cell *restrict a, const double *restrict r, unsigned f, unsigned nl,
+                            bool plain)
+{
+    if (!plain) { /* plain: lane W counts the rows */
+        a->n++;
+        a->nuse += f & USE;
+        a->nbad += (f & BAD) >> 1;
+    }
+    for (unsigned k = 0; k < nl; k++) { /* vn__ksum_add, lane by lane */
+        const double t = a->s[k] + r[k];
+        const double bp = t - a->s[k];
+        a->c[k] += (a->s[k] - (t - bp)) + (r[k] - bp);
+        a->s[k] = t;
+    }
+}
+
+/* The sums of a filled cell. */
+static void cell_sums(const vn_slices *x, const cell *a, sums *s)
+{
+    s->n = x->plain ? (uint64_t)a->s[L_W] : a->n;
+    s->nuse = x->plain ? s->n : a->nuse;
+    s->nbad = a->nbad;
+    vn__ksum *to[] = {&s->A, &s->B, &s->L, &s->V1, &s->V2, &s->W, &s->V0};
+    for (size_t k = 0; k < sizeof to / sizeof to[0]; k++)
+        *to[k] = (vn__ksum){a->s[k], a->c[k]};
+    if (x->ones)
+        s->W = s->V0 = (vn__ksum){(double)s->nuse, 0.0};
+}
+
+/* What a pass fills: row i goes to cell ia[i] (ib NULL: depth 1; ia NULL too: cell 0,
+ * all rows) or to cell ia[i]·nb + ib[i] of a pair of columns; NONE in either skips the
+ * row. */
+typedef struct target {
+    const uint32_t *ia, *ib;
+    size_t nb;
+    cell *cells;
+} target;
+
+enum { ROW_BLOCK = 256 };
+
+/* One pass over the rows for targets g[0..ng): a block of rows at a time, its lanes
+ * made once (row_lanes), then added target by target, so that a target's cells stay
+ * cached. nl (6 or 8 lanes) and plain are constants in each of fold's calls (inlined
+ * there) so that the compiler pairs the lanes and drops what is not needed. */
+static inline __attribute__((always_inline)) void
+fold_nl(const vn_slices *x, const target *g, size_t ng, const unsigned nl, const bool plain)
+{
+    const uint8_t *fl = x->fl;
+    double r[ROW_BLOCK][8];
+    for (size_t i0 = 0; i0 < x->n; i0 += ROW_BLOCK) {
+        const size_t m = x->n - i0 < ROW_BLOCK ? x->n - i0 : ROW_BLOCK;
+        const uint8_t *f = fl + i0;
+        for (size_t k = 0; k < m; k++)
+            row_lanes(x, i0 + k, f[k] & USE, r[k], nl, plain);
+        for (size_t j = 0; j < ng; j++) {
+            const uint32_t *ia = g[j].ia ? g[j].ia + i0 : NULL, *ib = g[j].ib ? g[j].ib + i0 : NULL;
+            const size_t nb = g[j].nb;
+            cell *cells = g[j].cells;
+            if (!g[j].ia) {
+                for (size_t k = 0; k < m; k++)
+                    cell_add(cells, r[k], f[k], nl, plain);
+            } else if (!ib) {
+                for (size_t k = 0; k < m; k++)
+                    if (ia[k] != NONE)
+                        cell_add(&cells[ia[k]], r[k], f[k], nl, plain);
+            } else {
+                for (size_t k = 0; k < m; k++)
+                    if (ia[k] != NONE && ib[k] != NONE)
+                        cell_add(&cells[(size_t)ia[k] * nb + ib[k]], r[k], f[k], nl, plain);
+            }
+        }
+    }
+}
+
+static void fold(const vn_slices *x, const target *g, size_t ng)
+{
+    if (x->plain)
+        fold_nl(x, g, ng, 6, true);
+    else if (x->ones)
+        fold_nl(x, g, ng, 6, false);
+    else
+        fold_nl(x, g, ng, 8, false);
+}
+
+/* ---- a small thread pool: tasks taken in turn by up to `threads` threads ---- */
+
+enum { MAX_THREADS = 64 };
+
+typedef struct pool {
+    void (*run)(void *ctx, size_t task, size_t worker);
+    void *ctx;
+    size_t ntasks;
+    atomic_size_t next;
+} pool;
+
+typedef struct worker_arg {
+    pool *pl;
+    size_t id;
+} worker_arg;
+
+static void *work(void *arg)
+{
+    const worker_arg *a = arg;
+    for (;;) {
+        const size_t t = atomic_fetch_add(&a->pl->next, 1);
+        if (t >= a->pl->ntasks)
+            return NULL;
+        a->pl->run(a->pl->ctx, t, a->id);
+    }
+}
+
+/* Runs tasks 0 .. ntasks−1 on `workers` threads (the caller's is worker 0; a worker's
+ * id < workers, for scratch space). A task writes only its own outputs and allocates
+ * nothing, so the results do not depend on the threads; a thread that cannot be
+ * started leaves its share to the others. */
+static void run_pool(size_t workers, size_t ntasks, void (*run)(void *, size_t, size_t), void *ctx)
+{
+    pool pl = {run, ctx, ntasks, 0};
+    atomic_init(&pl.next, 0);
+    pthread_t tid[MAX_THREADS];
+    worker_arg arg[MAX_THREADS];
+    size_t nt = 0;
+    for (; nt + 1 < workers && nt + 1 < MAX_THREADS && nt + 1 < ntasks; nt++) {
+        arg[nt + 1] = (worker_arg){&pl, nt + 1};
+        if (pthread_create(&tid[nt], NULL, work, &arg[nt + 1]) != 0)
+            break;
+    }
+    arg[0] = (worker_arg){&pl, 0};
+    work(&arg[0]);
+    for (size_t i = 0; i < nt; i++)
+        pthread_join(tid[i], NULL);
+}
+
+/* Workers for ntasks tasks. */
+static size_t workers_for(const vn_slices *x, size_t ntasks)
+{
+    const size_t w = x->threads < ntasks ? x->threads : ntasks;
+    return w < 1 ? 1 : w > MAX_THREADS ? MAX_THREADS : w;
 }
 
 /* ---- the metric ---- */
@@ -237,7 +451,11 @@ static vn_reason estimate(const vn_slices *x, const sums *s, double *v, double *
         return VN_REASON_ZERO_ACTUAL; /* --zero skip and every y = 0 */
     const double W = vn__ksum_get(&s->W), A = vn__ksum_get(&s->A), B = vn__ksum_get(&s->B);
     const double q = x->ms.param[0];
-    const double num = x->ms.kind == MK_MAE ? A + B : x->ms.kind == MK_PINBALL ? q * B + (1.0 - q) * A : A;
+    vn__ksum ab = s->A; /* mae: Σw·e⁺ + Σw·e⁻ rounded once, as metrics.c */
+    vn__ksum_merge(&ab, &s->B);
+    const double num = x->ms.kind == MK_MAE       ? vn__ksum_get(&ab)
+                       : x->ms.kind == MK_PINBALL ? q * B + (1.0 - q) * A
+                                                  : A;
     const double m = x->pct ? 100.0 * num / W : num / W;
     if (!isfinite(m))
         return VN_REASON_OVERFLOW;
@@ -347,9 +565,10 @@ static vn_status intern(column *c, const char *f, size_t len, size_t max_values,
         VN_TRY(rehash(c, 64));
     size_t h = (size_t)fnv1a(f, len) & (c->tcap - 1);
     for (; c->table[h]; h = (h + 1) & (c->tcap - 1)) {
-        const char *v = c->arena + c->voff[c->table[h] - 1];
-        if (strlen(v) == len && memcmp(v, f, len) == 0) {
-            *id = c->table[h] - 1;
+        const size_t k = c->table[h] - 1; /* value k's length: up to the next one's NUL */
+        const size_t end = k + 1 < c->nvals ? c->voff[k + 1] : c->alen;
+        if (end - c->voff[k] - 1 == len && memcmp(c->arena + c->voff[k], f, len) == 0) {
+            *id = (uint32_t)k;
             return VN_OK;
         }
     }
@@ -371,7 +590,7 @@ static vn_status intern(column *c, const char *f, size_t len, size_t max_values,
     return VN_OK;
 }
 
-/* Room for one more row in every per-row array. */
+/* Room for one more row in the per-row arrays (the columns' are take_cells'). */
 static vn_status grow_rows(vn_slices *x)
 {
     if (x->n < x->cap)
@@ -388,31 +607,45 @@ static vn_status grow_rows(vn_slices *x)
     if (!f)
         return VN_ERR_NOMEM;
     x->fl = f;
-    for (size_t j = 0; j < x->ncols; j++) {
-        column *c = &x->cols[j];
-        if (c->num) {
-            double *p = vn__realloc(c->num, cap * sizeof *p);
-            if (!p)
-                return VN_ERR_NOMEM;
-            c->num = p;
-        }
-        if (c->id) {
-            uint32_t *p = vn__realloc(c->id, cap * sizeof *p);
-            if (!p)
-                return VN_ERR_NOMEM;
-            c->id = p;
-        }
-    }
     x->cap = cap;
     return VN_OK;
 }
 
-/* Takes row x->n's cell of column c (the record r's field). */
-static vn_status take_cell(vn_slices *x, column *c, const vn__csv *r, size_t max_values)
+/* Room for rows 0 .. need − 1 in column c's arrays (those not dropped). */
+static vn_status grow_column(column *c, size_t need)
 {
-    size_t len;
-    const char *f = vn__csv_field(r, c->idx, &len);
-    const size_t i = x->n;
+    if (need <= c->cap)
+        return VN_OK;
+    size_t cap = c->cap ? 2 * c->cap : 1024;
+    cap = cap < need ? need : cap;
+    if (c->num) {
+        double *p = vn__realloc(c->num, cap * sizeof *p);
+        if (!p)
+            return VN_ERR_NOMEM;
+        c->num = p;
+    }
+    if (c->id) {
+        uint32_t *p = vn__realloc(c->id, cap * sizeof *p);
+        if (!p)
+            return VN_ERR_NOMEM;
+        c->id = p;
+    }
+    c->cap = cap;
+    return VN_OK;
+}
+
+/* Where a cell is, for a note: the record it is read from (r), or a location kept with
+ * a batch. */
+typedef struct where {
+    const vn__csv *r;
+    const char *file;
+    uint64_t line, col;
+} where;
+
+/* Takes row i's cell f[0..len) of column c (room for it made). */
+static vn_status take_cell(vn_slices *x, column *c, size_t i, const char *f, size_t len,
+                           const where *at)
+{
     if (c->num) {
         double v;
         if (vn__parse_double(f, len, &v) == VN__NUM_OK) {
@@ -431,15 +664,17 @@ static vn_status take_cell(vn_slices *x, column *c, const vn__csv *r, size_t max
         return VN_OK;
     const size_t before = c->nvals;
     uint32_t id;
-    VN_TRY(intern(c, f, len, max_values, &id));
+    VN_TRY(intern(c, f, len, x->info.max_values, &id));
     if (id == NONE) { /* a numeric column is binned all the same */
         stop_interning(c);
         return VN_OK;
     }
     if (c->nvals > before && !vn__utf8_valid((const unsigned char *)f, len)) {
+        const vn__csv *r = at->r;
         vn__fmt(c->note, sizeof c->note, "%s:%llu:%llu: not valid UTF-8: left out",
-                vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, c->idx),
-                (unsigned long long)vn__csv_field_col(r, c->idx));
+                r ? vn__csv_name(r) : at->file,
+                (unsigned long long)(r ? vn__csv_field_line(r, c->idx) : at->line),
+                (unsigned long long)(r ? vn__csv_field_col(r, c->idx) : at->col));
         c->bad_utf8 = true;
         c->numeric = false;
         vn__free(c->num);
@@ -449,6 +684,298 @@ static vn_status take_cell(vn_slices *x, column *c, const vn__csv *r, size_t max
     }
     c->id[i] = id;
     return VN_OK;
+}
+
+/* ---- the candidate cells while reading ----
+ * With one thread a row's candidate cells are taken as the row is read. With more, the
+ * reading thread copies them into a batch and hands full batches to worker threads,
+ * each taking the cells of its own columns (column j to worker j mod workers), batch
+ * after batch, while the next batch is read: parsing the numbers and interning the
+ * values is about half the reading. Every column still takes its cells one by one in
+ * row order, so its state (numeric, capped, its values and their ids) ends up the same.
+ * The workers allocate (a column's arrays, its values) through the hook, as the
+ * bootstrap's do. */
+
+enum { BATCH_ROWS = 4096 };
+
+/* The location of a cell that is not ASCII (it might not be UTF-8). */
+typedef struct cell_loc {
+    size_t cell;
+    uint64_t line, col;
+} cell_loc;
+
+typedef struct batch {
+    size_t first, rows;  /* rows first .. first + rows − 1 */
+    char *bytes;         /* the cells, row by row */
+    size_t nbytes, cap;
+    uint32_t *off, *len; /* cell k·ncols + j: bytes[off .. off + len) */
+    cell_loc *loc;       /* the cells that are not ASCII, in order */
+    size_t nloc, loccap;
+} batch;
+
+typedef struct feed feed;
+
+typedef struct feed_arg {
+    feed *f;
+    size_t id;
+} feed_arg;
+
+struct feed {
+    vn_slices *x;
+    char *file;
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    pthread_t tid[MAX_THREADS];
+    feed_arg arg[MAX_THREADS];
+    const char **src;     /* the reader's: a row's cells */
+    size_t *slen;
+    size_t workers;       /* started */
+    batch b[2];
+    int fill;             /* the batch the reader fills */
+    const batch *work;    /* the batch the workers take */
+    unsigned long handed; /* batches handed over */
+    size_t busy;          /* workers still taking `work` */
+    bool quit;
+    vn_status st;         /* the first failure of a worker */
+};
+
+/* Worker w's share of batch b. */
+static vn_status take_batch(feed *f, const batch *b, size_t w)
+{
+    vn_slices *x = f->x;
+    const size_t nc = x->ncols;
+    for (size_t j = w; j < nc; j += f->workers) {
+        column *c = &x->cols[j];
+        VN_TRY(grow_column(c, b->first + b->rows));
+        size_t l = 0; /* the next non-ASCII cell of the column */
+        for (size_t k = 0; k < b->rows; k++) {
+            const size_t at_cell = k * nc + j;
+            where at = {NULL, f->file, 0, 0};
+            while (l < b->nloc && b->loc[l].cell < at_cell)
+                l++;
+            if (l < b->nloc && b->loc[l].cell == at_cell)
+                at = (where){NULL, f->file, b->loc[l].line, b->loc[l].col};
+            VN_TRY(take_cell(x, c, b->first + k, b->bytes + b->off[at_cell], b->len[at_cell], &at));
+        }
+    }
+    return VN_OK;
+}
+
+static void *feed_work(void *arg)
+{
+    const feed_arg *a = arg;
+    feed *f = a->f;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->quit && f->handed == seen)
+            pthread_cond_wait(&f->go, &f->mu);
+        if (f->handed == seen)
+            break; /* quit, and nothing new */
+        seen = f->handed;
+        const batch *b = f->work;
+        const bool failed = f->st != VN_OK;
+        pthread_mutex_unlock(&f->mu);
+        const vn_status st = failed ? VN_OK : take_batch(f, b, a->id);
+        pthread_mutex_lock(&f->mu);
+        if (st != VN_OK && f->st == VN_OK)
+            f->st = st;
+        if (--f->busy == 0)
+            pthread_cond_signal(&f->done);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* Waits until the workers are done with the batch they have; their status. */
+static vn_status feed_wait(feed *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->busy)
+        pthread_cond_wait(&f->done, &f->mu);
+    const vn_status st = f->st;
+    pthread_mutex_unlock(&f->mu);
+    return st;
+}
+
+/* Hands the filled batch to the workers (once they are done with the other one) and
+ * starts filling the other. */
+static vn_status feed_hand(feed *f)
+{
+    VN_TRY(feed_wait(f));
+    pthread_mutex_lock(&f->mu);
+    f->work = &f->b[f->fill];
+    f->busy = f->workers;
+    f->handed++;
+    pthread_cond_broadcast(&f->go);
+    pthread_mutex_unlock(&f->mu);
+    f->fill ^= 1;
+    batch *b = &f->b[f->fill];
+    b->rows = b->nbytes = b->nloc = 0;
+    return VN_OK;
+}
+
+/* Stops the workers (after the batch they have) and frees the feed. */
+static void feed_free(feed *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->quit = true;
+    pthread_cond_broadcast(&f->go);
+    pthread_mutex_unlock(&f->mu);
+    for (size_t k = 0; k < f->workers; k++)
+        pthread_join(f->tid[k], NULL);
+    pthread_cond_destroy(&f->go);
+    pthread_cond_destroy(&f->done);
+    pthread_mutex_destroy(&f->mu);
+    void *owned[] = {f->b[0].bytes, f->b[0].off, f->b[0].len, f->b[0].loc,
+                     f->b[1].bytes, f->b[1].off, f->b[1].len, f->b[1].loc,
+                     f->src, f->slen, f->file, f};
+    for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
+        vn__free(owned[k]);
+}
+
+/* Starts up to `workers` worker threads for the cells, before the first row; with
+ * none started the cells are taken as they are read (x->feed stays NULL). */
+static vn_status feed_new(vn_slices *x, const char *file, size_t workers)
+{
+    feed *f = vn__calloc(1, sizeof *f);
+    if (!f)
+        return VN_ERR_NOMEM;
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->go, NULL);
+    pthread_cond_init(&f->done, NULL);
+    f->x = x;
+    f->file = vn__strdup(file);
+    f->src = vn__malloc(x->ncols * sizeof *f->src);
+    f->slen = vn__malloc(x->ncols * sizeof *f->slen);
+    bool ok = f->file && f->src && f->slen;
+    for (int k = 0; k < 2; k++) {
+        f->b[k].off = vn__malloc(BATCH_ROWS * x->ncols * sizeof *f->b[k].off);
+        f->b[k].len = vn__malloc(BATCH_ROWS * x->ncols * sizeof *f->b[k].len);
+        ok = ok && f->b[k].off && f->b[k].len;
+    }
+    if (!ok) {
+        feed_free(f);
+        return VN_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < workers && k < MAX_THREADS; k++) {
+        f->arg[k] = (feed_arg){f, k};
+        if (pthread_create(&f->tid[k], NULL, feed_work, &f->arg[k]) != 0)
+            break;
+        f->workers++;
+    }
+    if (f->workers)
+        x->feed = f;
+    else
+        feed_free(f);
+    return VN_OK;
+}
+
+/* Takes the candidate cells of row x->n here (r: from the record; its location for a
+ * note). */
+static vn_status take_row(vn_slices *x, const vn__csv *r)
+{
+    const where at = {r, NULL, 0, 0};
+    for (size_t j = 0; j < x->ncols; j++) {
+        column *c = &x->cols[j];
+        size_t len;
+        const char *s = vn__csv_field(r, c->idx, &len);
+        VN_TRY(grow_column(c, x->n + 1));
+        VN_TRY(take_cell(x, c, x->n, s, len, &at));
+    }
+    return VN_OK;
+}
+
+/* Takes the candidate cells of row x->n, or copies them into the batch for the
+ * workers. */
+static vn_status take_cells(vn_slices *x, const vn__csv *r)
+{
+    feed *f = x->feed;
+    const size_t nc = x->ncols;
+    if (!f)
+        return take_row(x, r);
+    /* The record's cells usually lie in order in one span of the reader's buffer: then
+     * it is copied at once (with what lies between), else cell by cell. */
+    const char **src = f->src;
+    size_t *slen = f->slen, total = 0;
+    bool span = true;
+    for (size_t j = 0; j < nc; j++) {
+        src[j] = vn__csv_field(r, x->cols[j].idx, &slen[j]);
+        span = span && (j == 0 || (uintptr_t)src[j] >= (uintptr_t)src[j - 1] + slen[j - 1]);
+        total += slen[j];
+    }
+    const size_t all = span ? (uintptr_t)src[nc - 1] + slen[nc - 1] - (uintptr_t)src[0] : 0;
+    span = span && all <= 2 * total + 64;
+    const size_t got = span ? all : total;
+    batch *b = &f->b[f->fill];
+    if (got > UINT32_MAX - b->nbytes) { /* past 32-bit offsets: a new batch */
+        if (b->rows)
+            VN_TRY(feed_hand(f));
+        b = &f->b[f->fill];
+        if (got > UINT32_MAX) { /* a record of 4 GiB: here, once the workers are idle */
+            VN_TRY(feed_wait(f));
+            return take_row(x, r);
+        }
+    }
+    if (b->rows == 0)
+        b->first = x->n;
+    uint32_t *off = b->off + b->rows * nc, *len = b->len + b->rows * nc;
+    if (!vn__grow((void **)&b->bytes, &b->cap, b->nbytes + got + 1, 1))
+        return VN_ERR_NOMEM;
+    char *to = b->bytes + b->nbytes;
+    if (span) {
+        memcpy(to, src[0], all);
+        for (size_t j = 0; j < nc; j++)
+            off[j] = (uint32_t)(b->nbytes + ((uintptr_t)src[j] - (uintptr_t)src[0]));
+    } else {
+        for (size_t j = 0, at = 0; j < nc; j++) {
+            memcpy(to + at, src[j], slen[j]);
+            off[j] = (uint32_t)(b->nbytes + at);
+            at += slen[j];
+        }
+    }
+    for (size_t j = 0; j < nc; j++)
+        len[j] = (uint32_t)slen[j];
+    uint64_t any = 0, w8;
+    size_t k = 0;
+    for (; k + 8 <= got; k += 8) {
+        memcpy(&w8, to + k, 8);
+        any |= w8;
+    }
+    for (; k < got; k++)
+        any |= (unsigned char)to[k];
+    for (size_t j = 0; (any & 0x8080808080808080u) && j < nc; j++) {
+        /* a cell that is not ASCII: where it is, in case it is not UTF-8 either */
+        bool ascii = true;
+        for (size_t i = 0; i < len[j]; i++)
+            ascii = ascii && (unsigned char)b->bytes[off[j] + i] < 0x80;
+        if (ascii)
+            continue;
+        const size_t idx = x->cols[j].idx;
+        if (!vn__grow((void **)&b->loc, &b->loccap, b->nloc + 1, sizeof *b->loc))
+            return VN_ERR_NOMEM;
+        b->loc[b->nloc++] = (cell_loc){b->rows * nc + j, vn__csv_field_line(r, idx),
+                                       vn__csv_field_col(r, idx)};
+    }
+    b->nbytes += got;
+    b->rows++;
+    return b->rows == BATCH_ROWS ? feed_hand(f) : VN_OK;
+}
+
+/* After the last row: the workers take the last batch and stop. */
+static vn_status cells_done(vn_slices *x)
+{
+    feed *f = x->feed;
+    if (!f)
+        return VN_OK;
+    vn_status st = f->b[f->fill].rows ? feed_hand(f) : VN_OK;
+    if (st == VN_OK)
+        st = feed_wait(f);
+    feed_free(f);
+    x->feed = NULL;
+    return st;
 }
 
 /* The candidate columns: as named, or every column but y, yhat and weight. */
@@ -479,7 +1006,7 @@ static vn_status choose_columns(vn_slices *x, const vn__csv *r, const vn_slices_
         c->name = vn__strdup(vn__csv_colname(r, idx) ? vn__csv_colname(r, idx) : num);
         if (!c->name)
             return VN_ERR_NOMEM;
-        /* placeholders until the first row: grow_rows sizes what is not NULL */
+        /* placeholders until the first row: grow_column sizes what is not NULL */
         c->num = vn__malloc(sizeof *c->num);
         c->id = vn__malloc(sizeof *c->id);
         if (!c->num || !c->id)
@@ -509,6 +1036,18 @@ static vn_status read_rows(vn_slices *x, vn__csv *r, const vn_slices_config *cfg
         *(k == 0 ? &x->ycol : k == 1 ? &x->pcol : &x->wcol) = copy;
     }
     VN_TRY(choose_columns(x, r, cfg, col, errbuf, errlen));
+    if (x->threads > 1 && x->ncols)
+        VN_TRY(feed_new(x, vn__csv_name(r), x->threads - 1 < x->ncols ? x->threads - 1 : x->ncols));
+    for (size_t k = 0; k < x->xnames.n; k++) {
+        const vn_status st = vn__csv_find_column(r, x->xnames.name[k], "input", &x->xcol[k], errbuf,
+                                                 errlen);
+        if (st != VN_OK && errbuf && errlen) {
+            const size_t n = strlen(errbuf);
+            vn__fmt(errbuf + n, errlen - n, "; %s", x->xnames.use[k]);
+        }
+        if (st != VN_OK)
+            return st;
+    }
     static const char *const roles[3] = {"y", "prediction", "weight"};
     const char *cn[3] = {x->ycol, x->pcol, x->wcol};
     for (int got = 1;;) {
@@ -521,6 +1060,9 @@ static vn_status read_rows(vn_slices *x, vn__csv *r, const vn_slices_config *cfg
         int ok = 1;
         for (int k = 0; k < (weighted ? 3 : 2) && ok == 1; k++)
             ok = vn__csv_number(r, col[k], roles[k], cn[k], cc->missing, &v[k], errbuf, errlen);
+        for (size_t k = 0; k < x->xnames.n && ok == 1; k++)
+            ok = vn__csv_number(r, x->xcol[k], "input", x->xnames.name[k], cc->missing, &x->xv[k],
+                                errbuf, errlen);
         if (ok < 0)
             return VN_ERR_DATA;
         if (ok == 0) {
@@ -538,15 +1080,25 @@ static vn_status read_rows(vn_slices *x, vn__csv *r, const vn_slices_config *cfg
         const size_t i = x->n;
         bool bad, use;
         double term;
-        row_parts(&x->ms, &x->opts, v[0], v[1], v[2], &x->a[i], &x->b[i], &bad);
-        vn__row_term(&x->ms, &x->opts, v[0], v[1], &term, &use);
+        if (x->term) { /* w·x as eval's fold computes it; the term x for the variance */
+            const vn__xrows xr = {&v[0], &v[1], &v[2], x->xp};
+            vn__prog_run(x->term, &xr, 0, 1, &x->a[i]);
+            x->b[i] = 0.0;
+            bad = !isfinite(x->a[i]);
+            use = true;
+            term = x->a[i] / v[2];
+            x->a[i] = bad ? 0.0 : x->a[i];
+        } else {
+            row_parts(&x->ms, &x->opts, v[0], v[1], v[2], &x->a[i], &x->b[i], &bad);
+            vn__row_term(&x->ms, &x->opts, v[0], v[1], &term, &use);
+        }
         x->w[i] = v[2];
         x->t[i] = use && !bad ? term : 0.0;
         x->fl[i] = (uint8_t)((use && !bad ? USE : 0) | (bad ? BAD : 0));
-        for (size_t j = 0; j < x->ncols; j++)
-            VN_TRY(take_cell(x, &x->cols[j], r, cfg->max_values));
+        VN_TRY(take_cells(x, r));
         x->n++;
     }
+    VN_TRY(cells_done(x));
     VN_RETURN_IF(x->info.rows_read == 0, VN_ERR_DATA, "%s: no data rows%s", vn__csv_name(r),
                  cc->header ? " after the header" : "");
     VN_RETURN_IF(x->n == 0, VN_ERR_DATA, "%s: no rows with a positive weight", vn__csv_name(r));
@@ -583,53 +1135,208 @@ static cand *new_cand(vn_slices *x)
     return c;
 }
 
+/* The value at position pos of num[0..n) sorted stably, given that it equals v. Only
+ * a zero needs a look: -0.0 and +0.0 compare equal, and a stable sort keeps them in row
+ * order, so the pos-th value is the (pos - #negatives)-th zero of the column. (The
+ * sign shows in the labels: "x<=-0".) */
+static double stable_at(const double *num, size_t n, size_t pos, double v)
+{
+    if (v != 0.0)
+        return v;
+    size_t r = pos;
+    for (size_t i = 0; i < n; i++)
+        r -= num[i] < 0.0;
+    for (size_t i = 0; i < n; i++)
+        if (num[i] == 0.0 && r-- == 0)
+            return num[i];
+    return v; /* not reached: pos holds a zero */
+}
+
+/* An order-preserving integer key of a number (not NaN): the sign bit set for a
+ * positive one, every bit flipped for a negative one (−0.0 sorts just below +0.0). */
+static inline uint64_t order_key(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u >> 63 ? ~u : u | (uint64_t)1 << 63;
+}
+
+enum { MAX_BINS = 100, RADIX = 1 << 16 };
+
+/* The values at positions pos[0..m) (ascending, m <= MAX_BINS) of num[0..n) sorted, into
+ * out (where a zero is, either zero: stable_at decides). A radix selection: one pass
+ * counts the values by the top 16 bits of their key, a second gathers the buckets that
+ * hold a wanted position into v, and vn__select finishes inside each bucket. Scratch:
+ * hist (RADIX counts), v (n values). */
+static void order_stats(const double *num, size_t n, const size_t *pos, size_t m, double *out,
+                        size_t *hist, double *v)
+{
+    memset(hist, 0, RADIX * sizeof *hist);
+    for (size_t i = 0; i < n; i++)
+        hist[order_key(num[i]) >> 48]++;
+    size_t bucket[MAX_BINS], rank[MAX_BINS], slot[MAX_BINS]; /* per wanted position */
+    size_t tb[MAX_BINS], off[MAX_BINS + 1], nt = 0;       /* per bucket gathered */
+    off[0] = 0;
+    for (size_t b = 0, below = 0, j = 0; b < RADIX && j < m; below += hist[b++])
+        for (; j < m && pos[j] < below + hist[b]; j++) {
+            if (nt == 0 || tb[nt - 1] != b) {
+                tb[nt] = b;
+                off[nt + 1] = off[nt] + hist[b];
+                nt++;
+            }
+            bucket[j] = b;
+            rank[j] = pos[j] - below;
+            slot[j] = nt - 1;
+        }
+    size_t cur[MAX_BINS];
+    memset(hist, 0, RADIX * sizeof *hist); /* now: bucket -> gathered slot + 1 */
+    for (size_t t = 0; t < nt; t++) {
+        hist[tb[t]] = t + 1;
+        cur[t] = off[t];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const size_t t = hist[order_key(num[i]) >> 48];
+        if (t)
+            v[cur[t - 1]++] = num[i];
+    }
+    size_t start = 0; /* v[start..) of the current bucket is unplaced */
+    for (size_t j = 0; j < m; j++) {
+        const size_t lo = off[slot[j]], hi = off[slot[j] + 1], k = lo + rank[j];
+        if (j == 0 || bucket[j] != bucket[j - 1])
+            start = lo;
+        if (k >= start) {
+            vn__select(v, start, hi, k);
+            start = k + 1;
+        }
+        out[j] = v[k];
+    }
+}
+
 /* Quantile bins of a numeric column. The cut points are the column's quantiles at
  * k/B, k = 1..B (the smallest value with at least k·n/B rows at or below it: numpy's
  * "inverted_cdf"), equal ones merged; bin j holds cut[j−1] < x <= cut[j], the first
  * everything up to cut[0]. When every quantile is the maximum but the column is not
- * constant, the cut below the maximum is the largest smaller value. */
-static vn_status make_bins(vn_slices *x, column *c, unsigned B)
+ * constant, the cut below the maximum is the largest smaller value. The order
+ * statistics come from order_stats, not a sort; c->cuts has room for B + 1. Scratch:
+ * hist, v as order_stats. Allocates nothing (it runs on the pool). */
+static void make_bins(const vn_slices *x, column *c, unsigned B, size_t *hist, double *v)
 {
     const size_t n = x->n;
-    vn__pair *buf = vn__pair_alloc(n);
-    c->cuts = vn__malloc(((size_t)B + 1) * sizeof *c->cuts);
-    if (!buf || !c->cuts) {
-        vn__free(buf);
-        return VN_ERR_NOMEM;
+    size_t pos[MAX_BINS];
+    double val[MAX_BINS];
+    for (size_t k = 1; k <= B; k++)
+        pos[k - 1] = (k * n + B - 1) / B - 1; /* ascending; repeats when n < B */
+    order_stats(c->num, n, pos, B, val, hist, v);
+    for (size_t k = 0; k < B; k++) {
+        const double cut = stable_at(c->num, n, pos[k], val[k]);
+        if (c->ncuts == 0 || cut > c->cuts[c->ncuts - 1])
+            c->cuts[c->ncuts++] = cut;
     }
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (vn__pair){c->num[i], 0.0};
-    const vn__pair *s = vn__pair_sort(buf, buf + n, n);
-    for (size_t k = 1; k <= B; k++) {
-        const double v = s[(k * n + B - 1) / B - 1].a;
-        if (c->ncuts == 0 || v > c->cuts[c->ncuts - 1])
-            c->cuts[c->ncuts++] = v;
+    if (c->ncuts == 1) { /* every quantile is the maximum: the largest smaller value */
+        const double max = c->cuts[0];
+        double below = -INFINITY;
+        size_t nbelow = 0;
+        for (size_t i = 0; i < n; i++)
+            if (c->num[i] < max) {
+                below = c->num[i] > below ? c->num[i] : below;
+                nbelow++;
+            }
+        if (nbelow) {
+            c->cuts[0] = stable_at(c->num, n, nbelow - 1, below);
+            c->cuts[1] = max;
+            c->ncuts = 2;
+        }
     }
-    if (c->ncuts == 1 && s[0].a < s[n - 1].a) {
-        size_t j = n - 1;
-        while (s[j].a == s[n - 1].a)
-            j--;
-        c->cuts[0] = s[j].a;
-        c->cuts[1] = s[n - 1].a;
-        c->ncuts = 2;
+    /* the bin of a value: the first cut >= it, i.e. the number of cuts below it (the
+     * last cut is the maximum); counted without branches when there are few cuts */
+    const double *cut = c->cuts;
+    const size_t m = c->ncuts;
+    if (m <= 16) {
+        for (size_t i0 = 0; i0 < n; i0 += 512) { /* cut by cut over a block: vectorised */
+            const size_t len = n - i0 < 512 ? n - i0 : 512;
+            const double *xb = c->num + i0;
+            uint32_t *kb = c->id + i0;
+            for (size_t i = 0; i < len; i++)
+                kb[i] = 0;
+            for (size_t j = 0; j + 1 < m; j++) {
+                const double cj = cut[j];
+                for (size_t i = 0; i < len; i++)
+                    kb[i] += cj < xb[i];
+            }
+        }
+        return;
     }
-    vn__free(buf);
     for (size_t i = 0; i < n; i++) {
-        size_t lo = 0, hi = c->ncuts - 1; /* the first cut >= x */
+        size_t lo = 0, hi = m - 1;
         while (lo < hi) {
             const size_t mid = (lo + hi) / 2;
-            if (c->cuts[mid] < c->num[i])
+            if (cut[mid] < c->num[i])
                 lo = mid + 1;
             else
                 hi = mid;
         }
         c->id[i] = (uint32_t)lo;
     }
-    return VN_OK;
 }
 
-/* Makes the depth-1 candidates of column j. */
-static vn_status column_candidates(vn_slices *x, size_t j, unsigned B)
+typedef struct bin_job {
+    const vn_slices *x;
+    const size_t *cols;
+    double **scratch;
+    size_t **hist;
+    unsigned B;
+} bin_job;
+
+static void bin_task(void *ctx, size_t t, size_t worker)
+{
+    const bin_job *b = ctx;
+    make_bins(b->x, &b->x->cols[b->cols[t]], b->B, b->hist[worker], b->scratch[worker]);
+}
+
+/* Bins every numeric column, a column per task (their distinct values are not needed:
+ * they are dropped first). */
+static vn_status bin_columns(vn_slices *x, unsigned B)
+{
+    size_t *cols = vn__malloc((x->ncols ? x->ncols : 1) * sizeof *cols), nb = 0;
+    if (!cols)
+        return VN_ERR_NOMEM;
+    vn_status st = VN_OK;
+    for (size_t j = 0; st == VN_OK && j < x->ncols; j++) {
+        column *c = &x->cols[j];
+        if (!c->numeric)
+            continue;
+        stop_interning(c);
+        c->capped = false;
+        c->cuts = vn__malloc(((size_t)B + 1) * sizeof *c->cuts);
+        st = c->cuts ? VN_OK : VN_ERR_NOMEM;
+        cols[nb++] = j;
+    }
+    const size_t nw = workers_for(x, nb);
+    double **scratch = st == VN_OK && nb ? vn__calloc(nw, sizeof *scratch) : NULL;
+    size_t **hist = st == VN_OK && nb ? vn__calloc(nw, sizeof *hist) : NULL;
+    if (st == VN_OK && nb && (!scratch || !hist))
+        st = VN_ERR_NOMEM;
+    for (size_t k = 0; st == VN_OK && nb && k < nw; k++) {
+        scratch[k] = vn__malloc(x->n * sizeof **scratch);
+        hist[k] = vn__malloc(RADIX * sizeof **hist);
+        st = scratch[k] && hist[k] ? VN_OK : VN_ERR_NOMEM;
+    }
+    if (st == VN_OK && nb) {
+        bin_job b = {x, cols, scratch, hist, B};
+        run_pool(nw, nb, bin_task, &b);
+    }
+    for (size_t k = 0; k < nw; k++) {
+        vn__free(scratch ? scratch[k] : NULL);
+        vn__free(hist ? hist[k] : NULL);
+    }
+    vn__free(scratch);
+    vn__free(hist);
+    vn__free(cols);
+    return st;
+}
+
+/* Makes the depth-1 candidates of column j (binned already when numeric). */
+static vn_status column_candidates(vn_slices *x, size_t j)
 {
     column *c = &x->cols[j];
     c->first = x->nc;
@@ -642,9 +1349,6 @@ static vn_status column_candidates(vn_slices *x, size_t j, unsigned B)
         return VN_OK;
     }
     if (c->numeric) {
-        stop_interning(c); /* the distinct values are not needed for bins */
-        c->capped = false;
-        VN_TRY(make_bins(x, c, B));
         vn__free(c->num);
         c->num = NULL;
         if (c->ncuts == 1) {
@@ -703,26 +1407,6 @@ static vn_status column_candidates(vn_slices *x, size_t j, unsigned B)
         x->c[k].pub.bin_lo[1] = x->c[k].pub.bin_hi[1] = NAN;
     }
     return VN_OK;
-}
-
-/* One pass over the rows: row i goes to cell ia[i] (times nb, plus ib[i] for pairs);
- * NONE skips the row. */
-static void accumulate(const vn_slices *x, const uint32_t *ia, const uint32_t *ma,
-                       const uint32_t *ib, const uint32_t *mb, size_t nb, sums *cells)
-{
-    for (size_t i = 0; i < x->n; i++) {
-        const uint32_t ka = ma ? ma[ia[i]] : ia[i];
-        if (ka == NONE)
-            continue;
-        size_t cell = ka;
-        if (ib) {
-            const uint32_t kb = mb[ib[i]];
-            if (kb == NONE)
-                continue;
-            cell = (size_t)ka * nb + kb;
-        }
-        sums_add(&cells[cell], x, i);
-    }
 }
 
 /* The statistics of candidate c against the rest (and its parents): status
@@ -800,68 +1484,177 @@ static void assess(vn_slices *x, cand *c)
     x->info.tested++;
 }
 
+enum { PER_PASS = 8 }; /* targets per pass, at most: their rows' lanes are made once */
+
+/* The passes over targets g[0..ng): as few as hold PER_PASS each, times the workers,
+ * cut into near-equal runs so that the workers share them evenly. */
+typedef struct passes {
+    const vn_slices *x;
+    const target *g;
+    size_t ng, np;
+} passes;
+
+static void pass_task(void *ctx, size_t t, size_t worker)
+{
+    (void)worker;
+    const passes *ps = ctx;
+    const size_t first = t * ps->ng / ps->np, end = (t + 1) * ps->ng / ps->np;
+    fold(ps->x, ps->g + first, end - first);
+}
+
+static void run_passes(const vn_slices *x, const target *g, size_t ng)
+{
+    const size_t w = workers_for(x, ng ? ng : 1), per = w * PER_PASS;
+    passes ps = {x, g, ng, w * ((ng + per - 1) / per)};
+    if (ng)
+        run_pool(w, ps.np, pass_task, &ps);
+}
+
+/* Depth 1: the sums of all rows and the cells of every column's candidates. */
+static vn_status singles(vn_slices *x)
+{
+    size_t ng = 1;
+    for (size_t j = 0; j < x->ncols; j++) {
+        column *c = &x->cols[j];
+        if (c->ncand == 0) {
+            vn__free(c->id);
+            c->id = NULL;
+        }
+        ng += c->ncand > 0;
+    }
+    target *g = vn__malloc(ng * sizeof *g);
+    void *raw = NULL;
+    cell *mem = g ? cells_alloc(x->nc + 1, &raw) : NULL; /* the candidates', then all rows' */
+    if (!mem) {
+        vn__free(g);
+        return VN_ERR_NOMEM;
+    }
+    g[0] = (target){NULL, NULL, 0, mem + x->nc};
+    for (size_t j = 0, k = 1; j < x->ncols; j++)
+        if (x->cols[j].ncand)
+            g[k++] = (target){x->cols[j].id, NULL, 0, mem + x->cols[j].first};
+    run_passes(x, g, ng);
+    for (size_t i = 0; i < x->nc; i++)
+        cell_sums(x, &mem[i], &x->c[i].s);
+    cell_sums(x, &mem[x->nc], &x->total);
+    vn__free(g);
+    vn__free(raw);
+    return VN_OK;
+}
+
+/* A pair of columns at depth 2: na × nb cells of their eligible candidates. */
+typedef struct pair_job {
+    size_t ja, jb, na, nb;
+    cell *cells;
+} pair_job;
+
+/* Lists the conjunctions of pair pj (its cells filled) as candidates, in candidate
+ * order; map gives each depth-1 candidate's eligible index (NONE: fewer than minc rows). */
+static vn_status list_pair(vn_slices *x, const pair_job *pj, const uint32_t *map)
+{
+    const column *ca = &x->cols[pj->ja], *cb = &x->cols[pj->jb];
+    for (size_t ka = 0; ka < ca->ncand; ka++)
+        for (size_t kb = 0; kb < cb->ncand; kb++) {
+            const size_t pa = ca->first + ka, pb = cb->first + kb;
+            if (map[pa] == NONE || map[pb] == NONE)
+                continue;
+            sums s;
+            cell_sums(x, &pj->cells[(size_t)map[pa] * pj->nb + map[pb]], &s);
+            if (s.n < x->minc) {
+                x->info.small_pairs += s.n > 0;
+                continue;
+            }
+            cand *cd = new_cand(x);
+            if (!cd)
+                return VN_ERR_NOMEM;
+            const cand *a = &x->c[pa], *b = &x->c[pb];
+            cd->s = s;
+            cd->parent[0] = pa;
+            cd->parent[1] = pb;
+            cd->pub.depth = 2;
+            for (int k = 0; k < 2; k++) {
+                const vn_slice *par = &(k ? b : a)->pub;
+                cd->pub.column[k] = par->column[0];
+                cd->pub.cond[k] = par->cond[0];
+                cd->pub.bin_lo[k] = par->bin_lo[0];
+                cd->pub.bin_hi[k] = par->bin_hi[0];
+            }
+            cd->label = dup_fmt("%s & %s", a->label, b->label);
+            if (!cd->label)
+                return VN_ERR_NOMEM;
+            assess(x, cd);
+        }
+    return VN_OK;
+}
+
+/* Column j's rows get their candidates' eligible indexes (map). */
+typedef struct remap_job {
+    vn_slices *x;
+    const uint32_t *map;
+} remap_job;
+
+static void remap_task(void *ctx, size_t j, size_t worker)
+{
+    (void)worker;
+    const remap_job *r = ctx;
+    column *c = &r->x->cols[j];
+    const uint32_t *m = r->map + c->first;
+    for (size_t i = 0; c->id && i < r->x->n; i++)
+        c->id[i] = m[c->id[i]];
+}
+
+/* Cells held at once, at most (a larger pair alone excepted): 2^19 cells, 96 MB. */
+#define CELL_BUDGET ((size_t)1 << 19)
+
 /* Depth 2: every pair of candidates from two different columns, both with at least
- * minc rows; conjunctions with fewer rows are counted, not listed. */
+ * minc rows; conjunctions with fewer rows are counted, not listed. The rows' ids become
+ * eligible indexes (NONE for the others); the pairs of columns are filled in batches
+ * of at most CELL_BUDGET cells, on the pool, and listed in order. */
 static vn_status pairs(vn_slices *x)
 {
-    const size_t n1 = x->nc;
+    const size_t n1 = x->nc, nc = x->ncols;
     uint32_t *map = vn__malloc((n1 ? n1 : 1) * sizeof *map); /* candidate -> eligible index */
-    if (!map)
-        return VN_ERR_NOMEM;
-    vn_status st = VN_OK;
-    for (size_t ja = 0; st == VN_OK && ja < x->ncols; ja++)
-        for (size_t jb = ja + 1; st == VN_OK && jb < x->ncols; jb++) {
-            const column *ca = &x->cols[ja], *cb = &x->cols[jb];
-            size_t na = 0, nb = 0;
-            for (size_t k = 0; k < ca->ncand; k++)
-                map[ca->first + k] = x->c[ca->first + k].s.n >= x->minc ? (uint32_t)na++ : NONE;
-            for (size_t k = 0; k < cb->ncand; k++)
-                map[cb->first + k] = x->c[cb->first + k].s.n >= x->minc ? (uint32_t)nb++ : NONE;
-            if (na == 0 || nb == 0)
-                continue;
-            sums *cells = vn__calloc(na * nb, sizeof *cells);
-            if (!cells) {
-                st = VN_ERR_NOMEM;
-                break;
-            }
-            accumulate(x, ca->id, map + ca->first, cb->id, map + cb->first, nb, cells);
-            for (size_t ka = 0; st == VN_OK && ka < ca->ncand; ka++)
-                for (size_t kb = 0; st == VN_OK && kb < cb->ncand; kb++) {
-                    const size_t pa = ca->first + ka, pb = cb->first + kb;
-                    if (map[pa] == NONE || map[pb] == NONE)
-                        continue;
-                    const sums *s = &cells[(size_t)map[pa] * nb + map[pb]];
-                    if (s->n < x->minc) {
-                        x->info.small_pairs += s->n > 0;
-                        continue;
-                    }
-                    cand *cd = new_cand(x);
-                    if (!cd) {
-                        st = VN_ERR_NOMEM;
-                        break;
-                    }
-                    const cand *a = &x->c[pa], *b = &x->c[pb];
-                    cd->s = *s;
-                    cd->parent[0] = pa;
-                    cd->parent[1] = pb;
-                    cd->pub.depth = 2;
-                    for (int k = 0; k < 2; k++) {
-                        const vn_slice *par = &(k ? b : a)->pub;
-                        cd->pub.column[k] = par->column[0];
-                        cd->pub.cond[k] = par->cond[0];
-                        cd->pub.bin_lo[k] = par->bin_lo[0];
-                        cd->pub.bin_hi[k] = par->bin_hi[0];
-                    }
-                    cd->label = dup_fmt("%s & %s", a->label, b->label);
-                    if (!cd->label) {
-                        st = VN_ERR_NOMEM;
-                        break;
-                    }
-                    assess(x, cd);
-                }
-            vn__free(cells);
+    size_t *ne = vn__calloc(nc ? nc : 1, sizeof *ne);
+    pair_job *pj = vn__malloc((nc * nc / 2 + 1) * sizeof *pj);
+    target *g = vn__malloc((nc * nc / 2 + 1) * sizeof *g);
+    vn_status st = map && ne && pj && g ? VN_OK : VN_ERR_NOMEM;
+    size_t npj = 0;
+    for (size_t j = 0; st == VN_OK && j < nc; j++) {
+        const column *c = &x->cols[j];
+        for (size_t k = 0; k < c->ncand; k++)
+            map[c->first + k] = x->c[c->first + k].s.n >= x->minc ? (uint32_t)ne[j]++ : NONE;
+    }
+    remap_job rj = {x, map};
+    if (st == VN_OK)
+        run_pool(workers_for(x, nc), nc, remap_task, &rj);
+    for (size_t ja = 0; st == VN_OK && ja < nc; ja++)
+        for (size_t jb = ja + 1; jb < nc; jb++)
+            if (ne[ja] && ne[jb])
+                pj[npj++] = (pair_job){ja, jb, ne[ja], ne[jb], NULL};
+    for (size_t at = 0, end; st == VN_OK && at < npj; at = end) {
+        size_t cells = 0;
+        for (end = at; end < npj && (end == at || cells + pj[end].na * pj[end].nb <= CELL_BUDGET); end++)
+            cells += pj[end].na * pj[end].nb;
+        void *raw;
+        cell *mem = cells_alloc(cells, &raw);
+        if (!mem) {
+            st = VN_ERR_NOMEM;
+            break;
         }
+        for (size_t k = at, off = 0; k < end; k++) {
+            pj[k].cells = mem + off;
+            off += pj[k].na * pj[k].nb;
+            g[k - at] = (target){x->cols[pj[k].ja].id, x->cols[pj[k].jb].id, pj[k].nb, pj[k].cells};
+        }
+        run_passes(x, g, end - at);
+        for (size_t k = at; st == VN_OK && k < end; k++)
+            st = list_pair(x, &pj[k], map);
+        vn__free(raw);
+    }
     vn__free(map);
+    vn__free(ne);
+    vn__free(pj);
+    vn__free(g);
     return st;
 }
 
@@ -1047,12 +1840,14 @@ void vn_slices_config_init(vn_slices_config *cfg)
     cfg->adjust = VN_ADJUST_HOLM;
     cfg->level = 0.95;
     cfg->max_values = 1000;
+    cfg->threads = 1;
 }
 
 void vn_slices_free(vn_slices *x)
 {
     if (!x)
         return;
+    feed_free(x->feed); /* after a failed read: the workers stop before the columns go */
     for (size_t j = 0; x->cols && j < x->ncols; j++) {
         column *c = &x->cols[j];
         void *owned[] = {c->name, c->num, c->id, c->arena, c->voff, c->table, c->cuts};
@@ -1067,9 +1862,11 @@ void vn_slices_free(vn_slices *x)
     for (size_t i = 0; i < x->nnotes; i++)
         vn__free(x->notes[i]);
     void *owned[] = {x->w, x->a, x->b, x->t, x->fl, x->cols, x->pubcols, x->c, x->notes,
-                     x->source, x->ycol, x->pcol, x->wcol};
+                     x->source, x->ycol, x->pcol, x->wcol, x->xcol, x->xv, x->xp};
     for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++)
         vn__free(owned[k]);
+    vn__mspecs_free(x->list, x->nlist);
+    vn__names_free(&x->xnames);
     vn__free(x);
 }
 
@@ -1086,27 +1883,50 @@ static vn_status configure(vn_slices *x, const vn_slices_config *cfg, char *errb
     VN_RETURN_IF(cfg->max_values < 2 || cfg->max_values > 1000000, VN_ERR_USAGE,
                  "max_values must be between 2 and 1000000, not %zu", cfg->max_values);
     VN_RETURN_IF((unsigned)cfg->adjust > VN_ADJUST_BH, VN_ERR_USAGE, "unknown adjustment");
+    VN_RETURN_IF(cfg->threads < 0 || cfg->threads > 256, VN_ERR_USAGE,
+                 "threads must be 0 (auto) to 256, not %d", cfg->threads);
     VN_RETURN_IF(cfg->csv.delimiter == '"' || cfg->csv.delimiter == '\n' || cfg->csv.delimiter == '\r',
                  VN_ERR_USAGE, "the delimiter cannot be a quote or a line break");
-    vn__mspec *ms = NULL;
-    size_t nms = 0;
-    VN_TRY(vn__metrics_parse(cfg->metric ? cfg->metric : "mae", &ms, &nms, errbuf, errlen));
-    const bool one = nms == 1, ok = one && is_supported(ms[0].kind);
+    VN_TRY(vn__metrics_parse_ex(cfg->metric ? cfg->metric : "mae", NULL, 0, &x->xnames, &x->list,
+                                &x->nlist, errbuf, errlen));
+    const vn__mspec *ms = x->list;
+    const bool one = x->nlist == 1;
+    bool root = false;
+    /* a custom metric: an expression mean(x) or sqrt(mean(x)) of a loss (lower is better) */
+    x->term = one ? vn__custom_mean_term(&ms[0], &root) : NULL;
+    const bool ok = one && (is_supported(ms[0].kind) ||
+                            (x->term && ms[0].info->direction != VN_HIGHER_IS_BETTER));
     if (ok)
         x->ms = ms[0];
-    const char *id = one ? ms[0].info->id : "";
-    vn__free(ms);
     VN_RETURN_IF(!one, VN_ERR_USAGE, "slices takes one metric, not \"%s\"", cfg->metric);
+    VN_RETURN_IF(!ok && ms[0].um, VN_ERR_USAGE,
+                 "slices cannot use %s: the metric must be a weighted mean of a per-row loss, a "
+                 "custom one written mean(x) or sqrt(mean(x)) (lower or no direction)",
+                 ms[0].key);
     VN_RETURN_IF(!ok, VN_ERR_USAGE,
-                 "slices cannot use %s: it is not a weighted mean of a per-row term; supported: %s",
-                 id, supported);
+                 "slices cannot use %s: it is not a weighted mean of a per-row term; supported: %s "
+                 "(and custom metrics mean(x), sqrt(mean(x)))",
+                 ms[0].info->id, supported);
+    const size_t nx = x->xnames.n;
+    x->xcol = vn__calloc(nx + 1, sizeof *x->xcol);
+    x->xv = vn__calloc(nx + 1, sizeof *x->xv);
+    x->xp = vn__calloc(nx + 1, sizeof *x->xp);
+    if (!x->xcol || !x->xv || !x->xp)
+        return VN_ERR_NOMEM;
+    for (size_t k = 0; k < nx; k++)
+        x->xp[k] = &x->xv[k];
     x->opts.zero = cfg->zero_policy;
     x->pct = x->ms.kind == MK_MAPE || x->ms.kind == MK_MPE || x->ms.kind == MK_SMAPE;
-    x->root = x->ms.kind == MK_RMSE || x->ms.kind == MK_RMSLE;
+    x->root = x->ms.kind == MK_RMSE || x->ms.kind == MK_RMSLE || root;
     x->absdiff = x->ms.info->direction == VN_NO_DIRECTION;
     x->alpha = 1.0 - cfg->level;
     x->z = vn__norm_ppf(1.0 - x->alpha / 2.0);
     x->minc = cfg->min_count > 2 ? cfg->min_count : 2;
+    x->threads = (size_t)cfg->threads;
+    if (x->threads == 0) {
+        const long c = sysconf(_SC_NPROCESSORS_ONLN);
+        x->threads = c < 1 ? 1 : (size_t)c;
+    }
     vn_slices_info *in = &x->info;
     in->metric = x->ms.key;
     in->depth = cfg->depth;
@@ -1130,28 +1950,15 @@ static vn_status search(vn_slices *x, const vn_slices_config *cfg)
     x->K = vn__ksum_get(&ws) > 0.0 ? vn__ksum_get(&wt) / vn__ksum_get(&ws) : 0.0;
     if (!isfinite(x->K))
         x->K = 0.0;
-    for (size_t i = 0; i < x->n; i++)
-        sums_add(&x->total, x, i);
+    row_kinds(x);
+    /* depth 1: one pass over the rows for all rows and every column */
+    VN_TRY(bin_columns(x, cfg->bins));
+    for (size_t j = 0; j < x->ncols; j++)
+        VN_TRY(column_candidates(x, j));
+    VN_TRY(singles(x));
     double se;
     estimate(x, &x->total, &x->info.value, &se);
     x->info.rows = x->total.n;
-    /* depth 1: one pass per column */
-    for (size_t j = 0; j < x->ncols; j++) {
-        VN_TRY(column_candidates(x, j, cfg->bins));
-        column *c = &x->cols[j];
-        if (c->ncand == 0) {
-            vn__free(c->id);
-            c->id = NULL;
-            continue;
-        }
-        sums *cells = vn__calloc(c->ncand, sizeof *cells);
-        if (!cells)
-            return VN_ERR_NOMEM;
-        accumulate(x, c->id, NULL, NULL, NULL, 0, cells);
-        for (size_t k = 0; k < c->ncand; k++)
-            x->c[c->first + k].s = cells[k];
-        vn__free(cells);
-    }
     for (size_t i = 0; i < x->nc; i++)
         assess(x, &x->c[i]);
     if (cfg->depth == 2)

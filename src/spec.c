@@ -818,7 +818,7 @@ static vn_status read_params(const ctx *c, const node *type, const node *pkey, c
     size_t count = 0;
     char why[256];
     const vn_status st = vn__metrics_parse(list, &ms, &count, why, sizeof why);
-    vn__free(ms);
+    vn__mspecs_free(ms, count);
     if (st == VN_ERR_NOMEM)
         return st;
     if (st != VN_OK) {
@@ -885,9 +885,80 @@ static vn_status read_uncertainty(const ctx *c, const node *u, const char *path,
     return VN_OK;
 }
 
-enum { M_ID, M_TYPE, M_PARAMS, M_Y, M_PREDICTION, M_WEIGHT, M_UNCERTAINTY, M_N };
+enum { M_ID, M_TYPE, M_PARAMS, M_Y, M_PREDICTION, M_WEIGHT, M_UNCERTAINTY, M_EXPR, M_DIRECTION,
+       M_UNIT, M_N };
 static const char *const metric_keys[M_N] = {"id", "type", "params", "y", "prediction",
-                                             "weight", "uncertainty"};
+                                             "weight", "uncertainty", "expr", "direction",
+                                             "unit"};
+
+/* type: expression — expr (required), direction (lower, higher, none; default lower) and
+ * unit, compiled here so that an error points into the file: the expression's own
+ * position ("expression:1:17") and, for a plain one-line scalar, the file's column. */
+static vn_status read_expression(const ctx *c, const fields *f, const char *path,
+                                 vn__spec_metric *m)
+{
+    char p[96];
+    VN_TRY(need(c, f, M_EXPR, metric_keys, f->key[M_TYPE]->loc, path));
+    if (f->key[M_PARAMS]) {
+        vn__fmt(p, sizeof p, "%s.params", path);
+        return fail(c, f->key[M_PARAMS]->loc, p,
+                    "an expression takes no params: write the numbers into expr");
+    }
+    const node *e = f->val[M_EXPR];
+    vn__fmt(p, sizeof p, "%s.expr", path);
+    VN_TRY(get_text(c, e, p, "an expression such as mean(abs(e))", true, &m->expr));
+    vn__names cols = {0};
+    vn__expr *x = NULL;
+    char err[512];
+    vn_status st = vn__expr_compile(m->expr, strlen(m->expr), m->id, &cols, &x, err, sizeof err);
+    vn__expr_free(x);
+    vn__names_free(&cols);
+    if (st == VN_ERR_DATA) {
+        unsigned line = 0, col = 0;
+        vn__spec_loc at = e->loc;
+        if (sscanf(err, "expression:%u:%u:", &line, &col) == 2 && e->plain && line == 1 &&
+            !memchr(m->expr, '\n', strlen(m->expr)))
+            at.col += col - 1;
+        return fail(c, at, p, "%s", err);
+    }
+    VN_TRY(st);
+    vn_direction dir = VN_LOWER_IS_BETTER;
+    if (f->val[M_DIRECTION]) {
+        static const char *const w[] = {"lower", "higher", "none"};
+        int k;
+        vn__fmt(p, sizeof p, "%s.direction", path);
+        VN_TRY(get_enum(c, f->val[M_DIRECTION], p, w, 3, &k));
+        dir = k == 0 ? VN_LOWER_IS_BETTER : k == 1 ? VN_HIGHER_IS_BETTER : VN_NO_DIRECTION;
+    }
+    if (f->val[M_UNIT]) {
+        vn__fmt(p, sizeof p, "%s.unit", path);
+        VN_TRY(get_text(c, f->val[M_UNIT], p, "a unit such as USD", false, &m->unit));
+        if (strpbrk(m->unit, ",]"))
+            return fail(c, f->val[M_UNIT]->loc, p, "a unit cannot hold ',' or ']', got %s",
+                        describe(f->val[M_UNIT]).s);
+    } else if (!(m->unit = vn__strdup(""))) {
+        return VN_ERR_NOMEM;
+    }
+    static const char *const dirs[] = {"lower", "higher", "none"};
+    const size_t len = strlen(m->id) + strlen(m->unit) + strlen(m->expr) + 32;
+    if (!(m->list = vn__malloc(len)))
+        return VN_ERR_NOMEM;
+    vn__fmt(m->list, len, "%s[%s,unit=%s]=%s", m->id, dirs[dir], m->unit, m->expr);
+    vn__mspec *ms = NULL;
+    size_t count = 0;
+    char why[512];
+    st = vn__metrics_parse(m->list, &ms, &count, why, sizeof why);
+    vn__mspecs_free(ms, count);
+    if (st == VN_ERR_NOMEM)
+        return st;
+    if (st != VN_OK) {
+        vn__fmt(p, sizeof p, "%s.id", path);
+        return fail(c, f->val[M_ID]->loc, p, "%s", why);
+    }
+    m->xinfo = (vn_metric_info){m->id, "", "", dir, m->unit, "custom metric (expression)", m->expr};
+    m->info = &m->xinfo;
+    return VN_OK;
+}
 
 static vn_status read_metric(const ctx *c, const node *item, size_t i, vn__spec *s)
 {
@@ -910,11 +981,22 @@ static vn_status read_metric(const ctx *c, const node *item, size_t i, vn__spec 
                         show_str(m->id).s, j, (unsigned)s->metrics[j].loc.line);
     vn__fmt(p, sizeof p, "%s.type", path);
     VN_TRY(get_text(c, f.val[M_TYPE], p, "a metric from the catalog", false, &m->type));
-    m->info = vn_metric_find(m->type);
-    if (!m->info)
-        return fail(c, f.val[M_TYPE]->loc, p, "unknown metric %s (see 'vernier metrics')",
-                    show_str(m->type).s);
-    VN_TRY(read_params(c, f.val[M_TYPE], f.key[M_PARAMS], f.val[M_PARAMS], path, m));
+    if (strcmp(m->type, "expression") == 0) {
+        VN_TRY(read_expression(c, &f, path, m));
+    } else {
+        for (int k = M_EXPR; k <= M_UNIT; k++)
+            if (f.key[k]) {
+                vn__fmt(p, sizeof p, "%s.%s", path, metric_keys[k]);
+                return fail(c, f.key[k]->loc, p,
+                            "%s is for custom metrics (type: expression); catalog metrics have "
+                            "their own", metric_keys[k]);
+            }
+        m->info = vn_metric_find(m->type);
+        if (!m->info)
+            return fail(c, f.val[M_TYPE]->loc, p, "unknown metric %s (see 'vernier metrics')",
+                        show_str(m->type).s);
+        VN_TRY(read_params(c, f.val[M_TYPE], f.key[M_PARAMS], f.val[M_PARAMS], path, m));
+    }
     char **const cols[] = {&m->y, &m->prediction, &m->weight};
     for (int k = M_Y; k <= M_WEIGHT; k++) {
         if (!f.val[k])
@@ -1444,6 +1526,8 @@ void vn__spec_free(vn__spec *s)
         vn__free(m->id);
         vn__free(m->type);
         vn__free(m->list);
+        vn__free(m->expr);
+        vn__free(m->unit);
         vn__free(m->y);
         vn__free(m->prediction);
         vn__free(m->weight);

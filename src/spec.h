@@ -31,7 +31,10 @@ typedef struct vn__spec_metric {
     char *list; /* the metric-list spelling for vn_eval_config.metrics: "type" or
                    "type:p1=v1:p2=v2" built from params in catalog order, numbers in
                    their shortest round-trip form (e.g. "abs_error_quantile:q=0.95") */
-    const vn_metric_info *info;      /* the catalog entry of type */
+    const vn_metric_info *info;      /* the catalog entry of type; for type expression,
+                                        xinfo (id, direction, unit, the expression) */
+    char *expr, *unit;               /* type expression: the formula and the unit */
+    vn_metric_info xinfo;
     char *y, *prediction, *weight;   /* per-metric column overrides, NULL = data's */
     int has_uncertainty;             /* an `uncertainty` mapping was given */
     double ci_level;                 /* (0, 1); 0 without uncertainty */

@@ -64,4 +64,35 @@ vn_status vn__dm_test(const double *d, size_t n, int h, vn__dm *out, char *errbu
  * had, VN_OK otherwise. */
 vn_status vn__holm(const double *p, size_t n, double *adj);
 
+
+/* ---- distributions for drift and residual diagnostics (drift.c, diagnose.c) ---- */
+
+/* The regularized upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a) for a > 0,
+ * x >= 0: the power series of P = 1 − Q (DLMF 8.11.4 via 8.7.1) when x < a + 1, else the
+ * continued fraction of DLMF 8.9.2 by the modified Lentz method. The prefactor
+ * x^a e^−x / Γ(a) is formed in long double from lgamma_r. About 1e-13 relative for a up
+ * to 1e4 (the error of the exponent grows like a·ε). NaN outside the domain. */
+double vn__gamma_q(double a, double x);
+/* Chi-square upper tail P(X > x) with k > 0 degrees of freedom: Q(k/2, x/2); 1 for
+ * x <= 0, NaN for NaN arguments. */
+double vn__chi2_sf(double x, double k);
+/* F distribution upper tail P(F > f), d1, d2 > 0 degrees of freedom:
+ * I_{d2/(d2 + d1 f)}(d2/2, d1/2) (DLMF 8.17 with the beta relation of F); 1 for f <= 0. */
+double vn__f_sf(double f, double d1, double d2);
+/* The Kolmogorov limit distribution's upper tail P(K > λ) = 2 Σ_{k>=1} (−1)^{k−1}
+ * e^{−2k²λ²} (λ >= 1), or 1 − (√(2π)/λ) Σ_{k>=1} e^{−(2k−1)²π²/(8λ²)} (λ < 1), the
+ * two series of Kolmogorov (1933) that converge fast on their sides; 1 for λ <= 0.
+ * scipy.stats.kstwobign.sf. */
+double vn__kolmogorov_sf(double lambda);
+/* Exact two-sided p-value of the two-sample Kolmogorov–Smirnov test under H0 (continuous
+ * data): P(max |F_m − G_n| >= D) with D = dmn / (m·n), dmn the observed maximum of
+ * |i·n − j·m| over the steps of the two empirical CDFs (an integer). Counts the monotone
+ * lattice paths from (0,0) to (m,n) that touch |i·n − j·m| >= dmn (Hodges 1958), as
+ * probabilities: T(i,j) = 1 on and beyond the boundary, else
+ * (i·T(i−1,j) + j·T(i,j−1))/(i+j) — convex combinations, so there is no cancellation
+ * and a tiny p-value keeps its relative accuracy (long double). Only the band between the
+ * boundaries is computed: O(m · min(n, 2·dmn/m + 1)) time; scratch (n + 1) long doubles
+ * through the allocation hook. NaN when it cannot be had or m or n is 0. */
+double vn__ks2_exact_p(uint64_t m, uint64_t n, uint64_t dmn);
+
 #endif /* VN_STATS_H */

@@ -1,7 +1,8 @@
 /*
  * test_slices.c — worst-slice discovery through the public API: a hand-sized case whose
  * numbers are derived here, and allocation-failure injection along a whole depth-2
- * search (text, numeric and capped columns, every output format): each run ends with
+ * search (text, numeric and capped columns, every output format), on one thread and on
+ * two (the cells taken and the passes run on worker threads): each run ends with
  * VN_ERR_NOMEM and no block left allocated, or with VN_OK and the undisturbed output.
  */
 #include "vernier.h"
@@ -62,6 +63,7 @@ static void hand_case(void)
 }
 
 static const char *alloc_path;
+static int alloc_threads; /* 2: the cells are taken and the passes run on worker threads */
 
 static vn_status pipeline(char **out, size_t *out_len)
 {
@@ -73,6 +75,7 @@ static vn_status pipeline(char **out, size_t *out_len)
     cfg.depth = 2;
     cfg.min_count = 5;
     cfg.max_values = 20;
+    cfg.threads = alloc_threads;
     vn_slices *s = NULL;
     vn_status st = vn_slices_run(alloc_path, &cfg, &s, NULL, 0);
     FILE *mem = open_memstream(out, out_len);
@@ -83,8 +86,9 @@ static vn_status pipeline(char **out, size_t *out_len)
     return st;
 }
 
-static void alloc_failures(void)
+static void alloc_failures(int threads)
 {
+    alloc_threads = threads;
     char path[] = "/tmp/vn_slices_alloc_XXXXXX";
     FILE *fp = fdopen(mkstemp(path), "w");
     fprintf(fp, "y,yhat,w,g,x,id\n");
@@ -114,7 +118,8 @@ static void alloc_failures(void)
         free(out);
         out = NULL;
     }
-    printf("  slices: %ld allocations, each failed once: %ld runs reported NOMEM\n", total, nomem);
+    printf("  slices, %d thread(s): %ld allocations, each failed once: %ld runs reported NOMEM\n",
+           threads, total, nomem);
     CHECKF(bad == 0, "%ld runs returned neither NOMEM nor the same output", bad);
     CHECKF(leaks == 0, "%ld runs leaked", leaks);
     CHECK(nomem > total / 2);
@@ -123,9 +128,13 @@ static void alloc_failures(void)
     unlink(path);
 }
 
+static void alloc_failures_one_thread(void) { alloc_failures(1); }
+static void alloc_failures_two_threads(void) { alloc_failures(2); }
+
 int main(void)
 {
     RUN(hand_case);
-    RUN(alloc_failures);
+    RUN(alloc_failures_one_thread);
+    RUN(alloc_failures_two_threads);
     return unit_summary("slices");
 }
