@@ -6,6 +6,7 @@
 #   make asan       the C tests and CLI tests under AddressSanitizer (+ leak checks)
 #   make ubsan      the same under UndefinedBehaviorSanitizer
 #   make bench      the speed benchmark (bench/RESULTS.md)
+#   make python     the Python extension in place (python/vernier/_core*.so)
 #   make clean
 
 CC       ?= cc
@@ -32,7 +33,7 @@ LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test test-unit test-cli test-check test-oracle test-store asan ubsan bench bench-smoke clean
+.PHONY: all deps demo test test-unit test-cli test-check test-oracle test-store test-python python asan ubsan bench bench-smoke clean
 
 all: $(BUILD)/libvernier.a $(BUILD)/libvernier.so $(BUILD)/vernier
 
@@ -68,7 +69,20 @@ demo: deps all
 	@echo "wrote report.html: open it in a browser (it needs no network)"
 
 test: deps all $(UNIT_BIN)
-	@$(MAKE) --no-print-directory test-unit test-cli test-check test-oracle test-store bench-smoke
+	@$(MAKE) --no-print-directory test-unit test-cli test-check test-oracle test-store test-python bench-smoke
+
+# The Python package: the extension compiles python/vernier/_core.c with the library
+# sources (python/setup.py); pip installs it the same way.
+PYEXT := python/vernier/_core$(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+
+python: $(PYEXT)
+
+$(PYEXT): python/vernier/_core.c python/setup.py $(LIB_SRC) include/vernier.h $(wildcard src/*.h)
+	cd python && $(PYTHON) setup.py -q build_ext --inplace -j 2
+
+test-python: $(PYEXT) $(BUILD)/vernier
+	VERNIER=$(abspath $(BUILD)/vernier) PYTHONPATH=$(abspath python) \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests/python
 
 test-unit: $(UNIT_BIN)
 	@sh tests/run_unit.sh $(UNIT_BIN)
@@ -101,4 +115,4 @@ bench-smoke: all
 	$(PYTHON) bench/run.py --smoke
 
 clean:
-	rm -rf build build-asan build-ubsan
+	rm -rf build build-asan build-ubsan python/build python/*.egg-info python/vernier/_core*.so
