@@ -104,6 +104,12 @@ int cli_parse_level(const char *opt, const char *arg, double *level, const char 
 /* --ci-method: auto, percentile (alias bootstrap), bca (when with_bca), analytic; -1 or an
  * exit code. */
 int cli_parse_ci_method(const char *arg, int with_bca, vn_ci_method *m, const char *hint);
+/* --columns of eval and report: the worst-slice search over file's columns on `metric`,
+ * else the result's first metric with a direction that is not a count, falling back to
+ * mae when the search cannot take it; top 0 = the search's default. 0 or an exit code. */
+int cli_find_slices(const char *file, const vn_csv_config *cc, const char *yhat,
+                    vn_zero_policy zero, char *const *columns, size_t ncolumns,
+                    const char *metric, const vn_result *res, size_t top, vn_slices **out);
 int cli_split_into(char *s, char ***list, size_t *n);
 int cli_parse_u64(const char *s, unsigned long long *out);
 

@@ -221,33 +221,12 @@ static int parse_args(int argc, char **argv, eval_args *a)
  * default battery, and when the search cannot take that metric), added to the notes. */
 static int add_worst_slices(const eval_args *a, vn_result *res)
 {
-    vn_slices_config sc;
-    vn_slices_config_init(&sc);
-    sc.csv = a->c.cc;
-    sc.csv.by = NULL;
-    sc.zero_policy = a->c.ec.zero_policy;
-    sc.column_count = a->ncolumns;
-    sc.columns = (const char *const *)a->columns;
-    sc.top = 3;
-    sc.metric = "mae";
-    for (size_t m = 0; m < vn_result_metric_count(res); m++) {
-        const vn_metric_info *mi = vn_result_metric_info(res, m);
-        if (strcmp(mi->id, "count") != 0 && strcmp(mi->id, "weight_sum") != 0 &&
-            mi->direction != VN_NO_DIRECTION) {
-            sc.metric = vn_result_metric_key(res, m);
-            break;
-        }
-    }
-    char err[512];
     vn_slices *s = NULL;
-    vn_status st = vn_slices_run(a->file, &sc, &s, err, sizeof err);
-    if (st == VN_ERR_USAGE && strstr(err, "metric")) { /* not a mean of per-row terms */
-        sc.metric = "mae";
-        st = vn_slices_run(a->file, &sc, &s, err, sizeof err);
-    }
-    if (st != VN_OK)
-        return cli_error(cli_exit_code(st), NULL, "%s", err);
-    st = vn_result_add_slice_findings(res, s, 3);
+    const int rc = cli_find_slices(a->file, &a->c.cc, a->c.cc.yhat, a->c.ec.zero_policy,
+                                   a->columns, a->ncolumns, NULL, res, 3, &s);
+    if (rc != 0)
+        return rc;
+    const vn_status st = vn_result_add_slice_findings(res, s, 3);
     vn_slices_free(s);
     return st == VN_OK ? 0 : cli_error(EXIT_INTERNAL, NULL, "out of memory");
 }

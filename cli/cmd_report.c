@@ -235,28 +235,8 @@ static int parse_args(int argc, char **argv, report_args *a)
 /* --columns: the worst slices on the report's metric (mae when it cannot be searched). */
 static int find_slices(const report_args *a, const vn_result *res, vn_slices **out)
 {
-    vn_slices_config sc;
-    vn_slices_config_init(&sc);
-    sc.csv = a->c.cc;
-    sc.csv.yhat = a->npred == 2 ? a->pred[1] : a->pred[0];
-    sc.csv.by = NULL;
-    sc.zero_policy = a->c.ec.zero_policy;
-    sc.column_count = a->ncolumns;
-    sc.columns = (const char *const *)a->columns;
-    sc.metric = a->metric;
-    for (size_t m = 0; !sc.metric && m < vn_result_metric_count(res); m++) {
-        const vn_metric_info *mi = vn_result_metric_info(res, m);
-        if (strcmp(mi->id, "count") != 0 && strcmp(mi->id, "weight_sum") != 0 &&
-            mi->direction != VN_NO_DIRECTION)
-            sc.metric = vn_result_metric_key(res, m);
-    }
-    char err[512];
-    vn_status st = vn_slices_run(a->file, &sc, out, err, sizeof err);
-    if (st == VN_ERR_USAGE && strstr(err, "metric")) { /* not a mean of per-row terms */
-        sc.metric = "mae";
-        st = vn_slices_run(a->file, &sc, out, err, sizeof err);
-    }
-    return st == VN_OK ? 0 : cli_error(cli_exit_code(st), NULL, "%s", err);
+    return cli_find_slices(a->file, &a->c.cc, a->npred == 2 ? a->pred[1] : a->pred[0],
+                           a->c.ec.zero_policy, a->columns, a->ncolumns, a->metric, res, 0, out);
 }
 
 /* What cli_write_output hands to write_report. */

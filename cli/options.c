@@ -211,3 +211,33 @@ int cli_with_typed_argv(int argc, char **argv, int (*cmd)(int argc, char **argv,
     free(typed);
     return rc;
 }
+
+int cli_find_slices(const char *file, const vn_csv_config *cc, const char *yhat,
+                    vn_zero_policy zero, char *const *columns, size_t ncolumns,
+                    const char *metric, const vn_result *res, size_t top, vn_slices **out)
+{
+    vn_slices_config sc;
+    vn_slices_config_init(&sc);
+    sc.csv = *cc;
+    sc.csv.yhat = yhat;
+    sc.csv.by = NULL;
+    sc.zero_policy = zero;
+    sc.column_count = ncolumns;
+    sc.columns = (const char *const *)columns;
+    if (top)
+        sc.top = top;
+    sc.metric = metric;
+    for (size_t m = 0; !sc.metric && m < vn_result_metric_count(res); m++) {
+        const vn_metric_info *mi = vn_result_metric_info(res, m);
+        if (strcmp(mi->id, "count") != 0 && strcmp(mi->id, "weight_sum") != 0 &&
+            mi->direction != VN_NO_DIRECTION)
+            sc.metric = vn_result_metric_key(res, m);
+    }
+    char err[512];
+    vn_status st = vn_slices_run(file, &sc, out, err, sizeof err);
+    if (st == VN_ERR_USAGE && strstr(err, "metric")) { /* not a mean of per-row terms */
+        sc.metric = "mae";
+        st = vn_slices_run(file, &sc, out, err, sizeof err);
+    }
+    return st == VN_OK ? 0 : cli_error(cli_exit_code(st), NULL, "%s", err);
+}

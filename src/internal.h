@@ -32,6 +32,10 @@ bool vn__grow(void **ptr, size_t *cap, size_t need, size_t elem);
 void vn__fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void vn__vfmt(char *buf, size_t len, const char *fmt, va_list ap);
 
+/* Appends a formatted line (at most 600 bytes) to a list of owned strings *list with *n
+ * entries (list and strings from vn__malloc). VN_ERR_NOMEM leaves the list as it was. */
+vn_status vn__lines_add(char ***list, size_t *n, const char *fmt, va_list ap);
+
 /* Error paths in one line, zstd-style. `errbuf`/`errlen` must be in scope, naming the
  * buffer that receives the message. */
 #define VN_RETURN_IF(cond, status, ...)                                                     \

@@ -1757,20 +1757,11 @@ static vn_status note(vn_slices *x, const char *fmt, ...) __attribute__((format(
 
 static vn_status note(vn_slices *x, const char *fmt, ...)
 {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vn__vfmt(buf, sizeof buf, fmt, ap);
+    const vn_status st = vn__lines_add(&x->notes, &x->nnotes, fmt, ap);
     va_end(ap);
-    char **l = vn__realloc(x->notes, (x->nnotes + 1) * sizeof *l);
-    if (!l)
-        return VN_ERR_NOMEM;
-    x->notes = l;
-    l[x->nnotes] = vn__strdup(buf);
-    if (!l[x->nnotes])
-        return VN_ERR_NOMEM;
-    x->nnotes++;
-    return VN_OK;
+    return st;
 }
 
 static vn_status make_notes(vn_slices *x, size_t top)

@@ -96,6 +96,20 @@ static char *metric_list(const vn__mspec *ms, size_t nms)
     return s;
 }
 
+/* The state of every row of a slice into out: the folded part and the pending rows
+ * (blk is scratch of the plan's state size). */
+static void whole_state(const vn__plan *plan, const vn__eval_slice_view *v, vn__acc *out,
+                        vn__acc *blk)
+{
+    memcpy(out, v->acc, vn__acc_size(plan));
+    if (v->len > v->done) {
+        vn__acc_init(blk, plan);
+        vn__acc_block(blk, plan, v->y + v->done, v->p + v->done, v->w + v->done,
+                      v->len - v->done);
+        vn__acc_merge(out, blk, plan);
+    }
+}
+
 /* Slot sums after the fixed words; custom metrics' own states are not in format 1. */
 static size_t acc_words(const vn__plan *plan) { return ACC_WORDS + 3 * plan->nslots; }
 
@@ -150,13 +164,7 @@ vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, cha
         vn__eval_slice_view v;
         vn__eval_get_slice(ev, s, &v);
         put_str(&b, v.key ? v.key : "", v.key ? v.keylen : 0);
-        /* the state of every row: the folded part and the pending rows */
-        memcpy(tmp, v.acc, vn__acc_size(m.plan));
-        if (v.len > v.done) {
-            vn__acc_init(blk, m.plan);
-            vn__acc_block(blk, m.plan, v.y + v.done, v.p + v.done, v.w + v.done, v.len - v.done);
-            vn__acc_merge(tmp, blk, m.plan);
-        }
+        whole_state(m.plan, &v, tmp, blk);
         put_words(&b, tmp, acc_words(m.plan));
         const size_t n = store ? v.len : 0;
         put_u64(&b, n);
@@ -503,12 +511,7 @@ vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t
     for (size_t s = 0; st == VN_OK && s < b.nslices; s++) {
         vn__eval_slice_view v;
         vn__eval_get_slice(from, s, &v);
-        memcpy(tmp, v.acc, vn__acc_size(a.plan));
-        if (v.len > v.done) {
-            vn__acc_init(blk, a.plan);
-            vn__acc_block(blk, a.plan, v.y + v.done, v.p + v.done, v.w + v.done, v.len - v.done);
-            vn__acc_merge(tmp, blk, a.plan);
-        }
+        whole_state(a.plan, &v, tmp, blk);
         st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, v.y, v.p, v.w,
                              store ? v.len : 0);
     }

@@ -36,3 +36,18 @@ void vn__fmt(char *buf, size_t len, const char *fmt, ...)
     vn__vfmt(buf, len, fmt, ap);
     va_end(ap);
 }
+
+vn_status vn__lines_add(char ***list, size_t *n, const char *fmt, va_list ap)
+{
+    char buf[600];
+    vn__vfmt(buf, sizeof buf, fmt, ap);
+    char *line = vn__strdup(buf);
+    char **l = line ? vn__realloc(*list, (*n + 1) * sizeof *l) : NULL;
+    if (!l) {
+        vn__free(line);
+        return VN_ERR_NOMEM;
+    }
+    *list = l;
+    l[(*n)++] = line;
+    return VN_OK;
+}

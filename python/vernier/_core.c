@@ -218,8 +218,10 @@ static PyObject *raise_status(vn_status st, const char *msg)
     return NULL;
 }
 
-/* A result as its JSON document (a Python str). */
-static PyObject *result_json(const vn_result *res)
+/* A stream's whole content as a Python str; st from the writer. */
+typedef vn_status (*writer_fn)(const void *obj, int fmt, FILE *fp);
+
+static PyObject *write_str(writer_fn write, const void *obj, int fmt)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -227,16 +229,25 @@ static PyObject *result_json(const vn_result *res)
     Py_BEGIN_ALLOW_THREADS
     FILE *mem = open_memstream(&buf, &len);
     if (mem) {
-        st = vn_result_write(res, VN_FORMAT_JSON, mem);
+        st = write(obj, fmt, mem);
         if (fclose(mem) != 0 && st == VN_OK)
             st = VN_ERR_NOMEM;
     }
     Py_END_ALLOW_THREADS
     PyObject *s = st == VN_OK ? PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "strict")
-                              : raise_status(st, "could not write the result");
+                              : raise_status(st, "could not write");
     free(buf);
     return s;
 }
+
+static vn_status result_out(const void *res, int fmt, FILE *fp)
+{
+    (void)fmt;
+    return vn_result_write(res, VN_FORMAT_JSON, fp);
+}
+
+/* A result as its JSON document (a Python str). */
+static PyObject *result_json(const vn_result *res) { return write_str(result_out, res, 0); }
 
 /* ---- the configuration shared by evaluate() and State() ---- */
 
@@ -673,28 +684,6 @@ static PyTypeObject StateType = {
 };
 
 /* ---- comparisons and reports ---- */
-
-/* A stream's whole content as a Python str; st from the writer. */
-typedef vn_status (*writer_fn)(const void *obj, int fmt, FILE *fp);
-
-static PyObject *write_str(writer_fn write, const void *obj, int fmt)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    vn_status st = VN_ERR_NOMEM;
-    Py_BEGIN_ALLOW_THREADS
-    FILE *mem = open_memstream(&buf, &len);
-    if (mem) {
-        st = write(obj, fmt, mem);
-        if (fclose(mem) != 0 && st == VN_OK)
-            st = VN_ERR_NOMEM;
-    }
-    Py_END_ALLOW_THREADS
-    PyObject *s = st == VN_OK ? PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "strict")
-                              : raise_status(st, "could not write");
-    free(buf);
-    return s;
-}
 
 static vn_status comparison_json(const void *c, int fmt, FILE *fp)
 {
