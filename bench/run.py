@@ -557,6 +557,8 @@ def full(args, vernier, rows, tmp, threads):
         ("vernier", base, "vernier", False),
         ("vernier --by segment", base + ["--by", "segment"], "vernier", True),
     ]
+    if not threads:  # the default (one thread per CPU) against one thread
+        jobs.append(("vernier --threads 1", base + ["--threads", "1"], "vernier", False))
     if duck["node"]:
         jobs += [
             ("duckdb", duckdb_argv(duck["node"], path, False), "duck", False),
@@ -683,6 +685,15 @@ def full(args, vernier, rows, tmp, threads):
         m = rss("vernier" + suffix)
         targets.append(f"`vernier{suffix}` peak RSS {m * 1.048576:.0f} MB "
                        f"(target ≤ 200 MB: {verdict(m * 1.048576 <= 200)})")
+    if "vernier --threads 1" in results:
+        r_ = med("vernier --threads 1") / v0
+        same = all(a.json()["slices"] == b.json()["slices"]
+                   for a in results["vernier"] for b in results["vernier --threads 1"])
+        if not same:
+            problems.append("vernier on 1 thread and on the default threads differ")
+        targets.append(f"`vernier` on {os.cpu_count()} threads (the default) vs 1 thread: "
+                       f"{r_:.2f}× (target ≥ 1.7: {verdict(r_ >= 1.7)}); the results are "
+                       f"{'the same values, bit for bit' if same else '**different**'}")
     c1 = mem["vernier C API (arrays in memory)"]
     targets.append(f"C API in memory (1 thread) vs numpy's battery: numpy's time ÷ vernier's "
                    f"= {np_b / c1:.2f} (target ≥ 10: {verdict(np_b / c1 >= 10)})")

@@ -53,6 +53,7 @@ int cli_log_run(const char *store, const vn_result *res, const char *command, in
 enum {
     CLI_O_BY = 256, CLI_O_MIN, CLI_O_ZERO, CLI_O_R2C, CLI_O_NOHDR, CLI_O_MISSING, CLI_O_THREADS,
     CLI_O_MAXF, CLI_O_LOG, CLI_O_TAG, CLI_O_NAME, CLI_O_RES, CLI_O_SEED, CLI_O_BLOCK,
+    CLI_O_QUANT,
     CLI_O_FIRST_OWN = 320 /* a command's own long options start here */
 };
 
@@ -71,7 +72,8 @@ enum {
     {"output", required_argument, 0, 'o'}, {"log", optional_argument, 0, CLI_O_LOG},          \
     {"tag", required_argument, 0, CLI_O_TAG}, {"name", required_argument, 0, CLI_O_NAME},     \
     {"resamples", required_argument, 0, CLI_O_RES}, {"seed", required_argument, 0, CLI_O_SEED}, \
-    {"block-size", required_argument, 0, CLI_O_BLOCK}
+    {"block-size", required_argument, 0, CLI_O_BLOCK},                                       \
+    {"quantiles", required_argument, 0, CLI_O_QUANT}
 
 typedef struct cli_common {
     vn_eval_config ec;

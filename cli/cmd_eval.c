@@ -43,6 +43,18 @@ static const char help[] =
     "                          the count), skip (leave them out), eps (scikit-learn)\n"
     "      --r2-constant MODE  constant y in r2 and other skill scores: undefined\n"
     "                          (default) or sklearn (force_finite: 1.0 or 0.0)\n"
+    "      --quantiles MODE    medae and pNN_abs_error: exact (default; keeps |e|, 8 bytes\n"
+    "                          a row) or sketch (flat memory for data larger than RAM;\n"
+    "                          each within 0.39 % of exact, the rank error in a note)\n"
+    "      --task TASK         regression (default) or binary: y is a 0/1 label and the\n"
+    "                          prediction a score (higher = more likely 1); every label is\n"
+    "                          checked while reading (anything but 0 or 1 stops at\n"
+    "                          file:line:column, exit 3), and without -m the battery is\n"
+    "                          count, roc_auc, average_precision, log_loss, brier, ece,\n"
+    "                          precision_at_recall:r=0.9, recall_at_precision:p=0.9,\n"
+    "                          specificity_at_sensitivity:s=0.95 and\n"
+    "                          sensitivity_at_specificity:s=0.95; operating points are\n"
+    "                          shown with their threshold (value @t: yhat >= t predicts 1)\n"
     "\n"
     "input:\n"
     "  -d, --delimiter C       field separator (default ',', or tab for *.tsv[.gz]);\n"
@@ -53,7 +65,7 @@ static const char help[] =
     "                          error (default: stop at file:line:column) or skip (drop\n"
     "                          the row and count it)\n"
     "      --max-field BYTES   longest accepted field (default 1048576)\n"
-    "      --threads N         worker threads (default 1; 0 = one per CPU); the results\n"
+    "      --threads N         worker threads (default 0 = one per CPU); the results\n"
     "                          are bit-identical for any N\n"
     "\n"
     "output:\n"
@@ -71,10 +83,22 @@ static const char help[] =
     "      --seed N            the resampler's seed (default 0): same seed, same intervals,\n"
     "                          for any --threads\n"
     "      --block-size L      moving-block bootstrap for time-ordered rows\n"
+    "\n"
+    "forecasting (docs/forecasting.md):\n"
     "      --time-col COL      sort rows by this column first (numbers, or text in time\n"
-    "                          order such as ISO 8601 dates); intervals then use moving\n"
+    "      (or --time COL)     order such as ISO 8601 dates); intervals then use moving\n"
     "                          blocks of ceil(n^(1/3)) rows unless --block-size is given;\n"
-    "                          mda and mase also read rows in this order\n"
+    "                          mda, mase and rmsse read rows in this order\n"
+    "      --series COL        each value of COL is one series: one result row per\n"
+    "                          series, and the overall mase, rmsse and mda are the\n"
+    "                          unweighted means of the per-series values (M4); not with\n"
+    "                          --by or --horizon\n"
+    "      --horizon COL       one result row per forecast horizon (numeric values of\n"
+    "                          COL, listed 1, 2, ..., 10); with --by, per (horizon, by)\n"
+    "      --train FILE        the seasonal-naive scale of mase and rmsse from the y\n"
+    "                          column (-y) of this training file, in --time-col order,\n"
+    "                          per series (matched by the --series value) with --series;\n"
+    "                          a series absent from FILE is n/a (no_training)\n"
     "\n"
     "states (docs/state.md):\n"
     "      --save-state FILE   also write the evaluation's state: merge it later with\n"
@@ -103,7 +127,7 @@ static const char help[] =
     "\n"
     "Undefined metrics are n/a (JSON null) with a reason: no_rows, constant_y,\n"
     "zero_actual, zero_denominator, domain, too_few_rows, constant_input, min_count,\n"
-    "overflow. Notes under the table say what the numbers hide (zero actuals in MAPE,\n"
+    "overflow, one_class, unreachable, no_training. Notes under the table say what the numbers hide (zero actuals in MAPE,\n"
     "heavy tails, bias).\n"
     "\n"
     "examples:\n"
@@ -116,6 +140,10 @@ static const char help[] =
     "  vernier eval preds.csv -y y -p yhat --columns region,channel,price\n"
     "  vernier eval scores.csv -y y -p yhat --sensitive sex --threshold 0.5\n"
     "  vernier eval preds.csv -y y -p yhat --time-col ts --diagnose\n"
+    "  vernier eval scores.csv --task binary -y label -p score --by segment --ci\n"
+    "  vernier eval test.csv -y sales -p fc -m mase,rmsse,mda --series item --time week \\\n"
+    "      --train train.csv\n"
+    "  vernier eval test.csv -y sales -p fc -m mae,mase --horizon h --train train.csv\n"
     "  vernier eval preds.csv -y demand -p forecast \\\n"
     "      -m 'mae,stockout_cost=mean(if(e < 0, -3 * e, e))' --by store --ci\n"
     "  vernier eval part1.csv -y y -p yhat --by region --save-state part1.state\n"
@@ -135,12 +163,42 @@ typedef struct eval_args {
     char **columns; /* --columns: search them for the worst slices */
     size_t ncolumns;
     cli_monitor mon; /* --sensitive, --threshold, --diagnose (monitor.c) */
+    char *series, *horizon; /* --series COL, --horizon COL */
+    const char *train;      /* --train FILE */
 } eval_args;
+
+/* --series and --horizon become the (first) by column; the evaluation pools over series
+ * or lists horizons in numeric order. */
+static int forecast_options(eval_args *a, const char *hint)
+{
+    vn_eval_config *ec = &a->c.ec;
+    if (a->series && a->horizon)
+        return cli_error(EXIT_USAGE, hint, "--series with --horizon is not supported yet: "
+                         "evaluate per series, or per horizon (with --train for the scale)");
+    if (a->series && a->c.nby)
+        return cli_error(EXIT_USAGE, hint, "--series with --by is not supported yet");
+    if ((a->series || a->horizon || a->train) && a->save_state)
+        return cli_error(EXIT_USAGE, hint, "--save-state does not keep --series, --horizon or --train");
+    char *col = a->series ? a->series : a->horizon;
+    if (!col)
+        return -1;
+    char **l = realloc(a->c.by, (a->c.nby + 1) * sizeof *l);
+    if (!l)
+        return cli_error(EXIT_INTERNAL, NULL, "out of memory");
+    memmove(l + 1, l, a->c.nby * sizeof *l);
+    l[0] = col;
+    a->c.by = l;
+    a->c.nby++;
+    ec->series = a->series != NULL;
+    ec->numeric_slices = a->horizon != NULL;
+    return -1;
+}
 
 /* Parses the command line; returns -1 to go on, or an exit code. */
 static int parse_args(int argc, char **argv, eval_args *a)
 {
-    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME, O_COLUMNS, O_FROM_STATES, O_SAVE_STATE };
+    enum { O_CI = CLI_O_FIRST_OWN, O_CIM, O_TIME, O_COLUMNS, O_FROM_STATES, O_SAVE_STATE,
+           O_TASK, O_SERIES, O_HORIZON, O_TRAIN };
     static const struct option opts[] = {
         CLI_COMMON_LONGOPTS, CLI_MONITOR_LONGOPTS,
         {"pred", required_argument, 0, 'p'},        {"ci", optional_argument, 0, O_CI},
@@ -148,6 +206,11 @@ static int parse_args(int argc, char **argv, eval_args *a)
         {"columns", required_argument, 0, O_COLUMNS},
         {"from-states", no_argument, 0, O_FROM_STATES},
         {"save-state", required_argument, 0, O_SAVE_STATE},
+        {"task", required_argument, 0, O_TASK},
+        {"time", required_argument, 0, O_TIME},
+        {"series", required_argument, 0, O_SERIES},
+        {"horizon", required_argument, 0, O_HORIZON},
+        {"train", required_argument, 0, O_TRAIN},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *hint = "run 'vernier eval --help' for the options";
@@ -166,7 +229,19 @@ static int parse_args(int argc, char **argv, eval_args *a)
         case 'p': a->c.cc.yhat = optarg; break;
         case O_TIME: a->c.cc.time = optarg; break;
         case O_FROM_STATES: a->from_states = 1; break;
+        case O_SERIES: a->series = optarg; break;
+        case O_HORIZON: a->horizon = optarg; break;
+        case O_TRAIN: a->train = optarg; break;
         case O_SAVE_STATE: a->save_state = optarg; break;
+        case O_TASK:
+            if (strcmp(optarg, "regression") == 0)
+                ec->task = VN_TASK_REGRESSION;
+            else if (strcmp(optarg, "binary") == 0)
+                ec->task = VN_TASK_BINARY;
+            else
+                return cli_error(EXIT_USAGE, hint, "--task takes regression or binary, not \"%s\"",
+                                 optarg);
+            break;
         case O_COLUMNS:
             if (cli_split_into(optarg, &a->columns, &a->ncolumns) != 0)
                 return cli_error(EXIT_INTERNAL, NULL, "out of memory");
@@ -198,8 +273,9 @@ static int parse_args(int argc, char **argv, eval_args *a)
     if (a->from_states) { /* the states carry the metrics, slices and policies */
         if (a->c.cc.y || a->c.cc.yhat || a->c.cc.weight || a->c.ec.metrics || a->c.nby ||
             a->ncolumns || a->c.cc.time || a->c.ec.ci_level > 0 || a->c.ec.min_count ||
-            a->c.ec.zero_policy || a->c.ec.r2_constant || a->save_state)
-            return cli_error(EXIT_USAGE, hint, "--from-states reads metrics, columns, policies and intervals from the states: no -y, -p, -w, -m, --by, --min-count, --zero, --r2-constant, --ci, --time-col, --columns or --save-state");
+            a->c.ec.zero_policy || a->c.ec.r2_constant || a->save_state || a->c.ec.task ||
+            a->series || a->horizon || a->train)
+            return cli_error(EXIT_USAGE, hint, "--from-states reads metrics, columns, policies and intervals from the states: no -y, -p, -w, -m, --by, --min-count, --zero, --r2-constant, --ci, --time-col, --columns, --save-state, --task, --series, --horizon or --train");
         a->states = argv + optind;
         a->nstates = (size_t)(argc - optind);
         a->file = argv[optind];
@@ -214,6 +290,9 @@ static int parse_args(int argc, char **argv, eval_args *a)
         return cli_error(EXIT_USAGE, hint, "--columns reads the file a second time: give a file, not standard input");
     if ((ec->resamples != 2000 || ec->seed || ec->block_size || ec->ci_method) && ec->ci_level == 0)
         return cli_error(EXIT_USAGE, hint, "--ci-method, --resamples, --seed and --block-size shape intervals: add --ci");
+    const int frc = forecast_options(a, hint);
+    if (frc >= 0)
+        return frc;
     return cli_common_finish(&a->c, hint);
 }
 
@@ -251,6 +330,8 @@ static int run(eval_args *a, int argc, char **argv)
         if (st != VN_OK)
             return cli_error(cli_exit_code(st), NULL, "%s", err);
         st = vn_eval_csv(ev, a->file, &a->c.cc);
+        if (st == VN_OK && a->train)
+            st = vn_eval_train_csv(ev, a->train, &a->c.cc);
     }
     if (st == VN_OK && a->save_state) {
         const int rc = cli_state_save(ev, a->save_state);
@@ -275,7 +356,8 @@ static int run(eval_args *a, int argc, char **argv)
                          : cli_write_output(a->c.out, write_result, res, a->c.fmt);
     if (rc == 0 && a->c.log)
         rc = cli_log_run(a->c.store, res, "eval", argc, argv, a->c.name, a->c.tags, a->c.ntags,
-                         a->c.ec.metrics ? a->c.ec.metrics : vn_default_metrics());
+                         a->c.ec.metrics ? a->c.ec.metrics
+                                         : vn_task_default_metrics(a->c.ec.task));
     vn_result_free(res);
     return rc;
 }

@@ -80,6 +80,8 @@ int cmd_metrics(int argc, char **argv)
                    dir_name(m->direction), *m->unit ? m->unit : "y", m->summary);
     }
     if (!md)
-        printf("\ndefault battery: %s\n'vernier metrics ID' shows a definition.\n", vn_default_metrics());
+        printf("\ndefault battery: %s\ndefault battery with --task binary: %s\n'vernier metrics ID' "
+               "shows a definition.\n",
+               vn_default_metrics(), vn_task_default_metrics(VN_TASK_BINARY));
     return EXIT_OK;
 }

@@ -65,7 +65,10 @@ int cli_log_run(const char *store, const vn_result *res, const char *command, in
     if (rc == 0) {
         const vn_status s = vn_store_open(store, &st, err, sizeof err);
         if (s != VN_OK)
-            rc = cli_error(cli_exit_code(s) == EXIT_USAGE ? EXIT_USAGE : EXIT_IO, NULL, "%s", err);
+            rc = cli_error(s == VN_ERR_NOMEM                 ? EXIT_INTERNAL
+                           : cli_exit_code(s) == EXIT_USAGE ? EXIT_USAGE
+                                                            : EXIT_IO,
+                           NULL, "%s", err);
     }
     if (rc == 0) {
         const vn_run_meta meta = {name, command, args, spec, commit[0] ? commit : NULL, ntags,

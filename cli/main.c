@@ -185,8 +185,41 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+/* Test-only fault injection (docs/robustness.md): with VERNIER_TEST_FAIL_ALLOC=N in the
+ * environment the library's Nth allocation fails (counted from 1 over the whole
+ * command, on every thread), so tests/robust/ can walk a command through each of its
+ * out-of-memory paths and check the exit code, the message, leaks and the output file.
+ * Unset (always, outside tests), the default allocator is untouched. */
+static long fail_alloc_at;
+static _Atomic long alloc_calls;
+
+static void *failing_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (++alloc_calls == fail_alloc_at)
+        return NULL;
+    return realloc(ptr, size);
+}
+
+/* VERNIER_TEST_FAIL_ALLOC=count: fail nothing, print the allocation count at exit. */
+static void print_alloc_calls(void)
+{
+    fprintf(stderr, "vernier: test: %ld allocations\n", (long)alloc_calls);
+}
+
 int main(int argc, char **argv)
 {
+    const char *fa = getenv("VERNIER_TEST_FAIL_ALLOC");
+    if (fa && *fa) {
+        fail_alloc_at = strtol(fa, NULL, 10);
+        if (strcmp(fa, "count") == 0)
+            atexit(print_alloc_calls);
+        vn_set_allocator(failing_alloc, NULL);
+    }
     if (argc < 2) {
         fputs(usage, stderr);
         return EXIT_USAGE;

@@ -117,6 +117,15 @@ int cli_common_option(int c, char *arg, cli_common *a, const char *hint)
             return cli_error(EXIT_USAGE, hint, "--max-field needs a positive byte count, not \"%s\"", arg);
         cc->max_field = (size_t)u;
         return -1;
+    case CLI_O_QUANT:
+        if (strcmp(arg, "exact") == 0)
+            ec->quantiles = VN_QUANTILES_EXACT;
+        else if (strcmp(arg, "sketch") == 0)
+            ec->quantiles = VN_QUANTILES_SKETCH;
+        else
+            return cli_error(EXIT_USAGE, hint, "--quantiles takes exact or sketch, not \"%s\"",
+                             arg);
+        return -1;
     case CLI_O_ZERO:
         if (strcmp(arg, "nan") == 0)
             ec->zero_policy = VN_ZERO_NAN;
@@ -164,6 +173,7 @@ void cli_common_init(cli_common *a)
 {
     memset(a, 0, sizeof *a);
     vn_eval_config_init(&a->ec);
+    a->ec.threads = 0; /* one per CPU: the results do not depend on it */
     vn_csv_config_init(&a->cc);
     a->fmt = VN_FORMAT_TABLE;
 }

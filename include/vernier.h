@@ -103,6 +103,23 @@ const vn_metric_info *vn_metric_find(const char *id_or_alias);
 /* The default battery used when no metric list is given, as a metric-list string. */
 const char *vn_default_metrics(void);
 
+/* What y and yhat are (vn_eval_config.task). */
+typedef enum vn_quantiles {
+    VN_QUANTILES_EXACT = 0,  /* exact, by selection over the kept |e| (default) */
+    VN_QUANTILES_SKETCH = 1, /* a mergeable sketch: flat memory, bounded error */
+} vn_quantiles;
+
+typedef enum vn_task {
+    VN_TASK_REGRESSION = 0, /* y and yhat are numbers (default) */
+    VN_TASK_BINARY = 1,     /* y is a binary label, 0 or 1, and yhat a score where higher
+                               means "more likely 1" (a probability for log_loss, brier
+                               and ece); labels are checked as rows are read */
+} vn_task;
+
+/* The default battery of a task, as a metric-list string (vn_default_metrics() for
+ * VN_TASK_REGRESSION); NULL for an unknown task. */
+const char *vn_task_default_metrics(vn_task task);
+
 /* ---------------------------------------------------------------------------------
  * Evaluation.
  *
@@ -170,6 +187,26 @@ typedef struct vn_eval_config {
      * definitions are borrowed until vn_eval_free. */
     size_t custom_count;
     const vn_metric_def *custom;
+    /* VN_TASK_BINARY: every y must be 0 or 1 (else VN_ERR_DATA naming the row, or
+     * file:line:column), and NULL or "" metrics select vn_task_default_metrics. */
+    vn_task task;
+    /* Quantiles of |e| (medae, pNN_abs_error): VN_QUANTILES_EXACT keeps |e| of every row
+     * (8 bytes a row); VN_QUANTILES_SKETCH keeps a mergeable sketch instead (memory flat
+     * in the rows; each quantile within 0.39 % of the exact value, the rank error bound
+     * in a note), unless something else keeps the rows anyway (intervals, ranks). */
+    vn_quantiles quantiles;
+    /* Forecasting (docs/forecasting.md). series = 1: the by columns identify the series
+     * (one slice per series; rows in time order within each, e.g. vn_csv_config.time).
+     * The overall slice's mase, rmsse and mda are then the unweighted means of the
+     * defined per-series values (the M4 convention), not one value over the rows of all
+     * series mixed; series where a value is undefined are left out and counted in the
+     * message. Every other metric of the overall slice is over all rows as usual.
+     * Neither this nor numeric_slices nor a training file is kept in a saved state. */
+    int series;
+    /* numeric_slices = 1: slices are listed by the number in their first by column
+     * (forecast horizons 1, 2, ..., 10, not 1, 10, 2), then by their key's bytes; keys
+     * whose first value is not a number come after the numbers. 0: first appearance. */
+    int numeric_slices;
 } vn_eval_config;
 
 /* Fills a config with the defaults: default battery, VN_ZERO_NAN, VN_R2_UNDEFINED,
@@ -240,6 +277,18 @@ void vn_csv_config_init(vn_csv_config *cfg);
  * numbers under the same missing-value policy as y. */
 vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg);
 
+/* Training data for the seasonal-naive scale of mase and rmsse (`--train`): reads column
+ * cfg->y of the CSV file at path (cfg->yhat and cfg->weight are not read), in the order
+ * of cfg->time when set (else file order), as one training series per value of the by
+ * columns cfg->by when the evaluation has series = 1, else as a single series. At finish
+ * each slice's mase and rmsse take their scale from the training series with the same by
+ * values (series = 1) or from the single series; a slice whose series is absent from the
+ * file is undefined with reason VN_REASON_NO_TRAINING. Call at most once, before
+ * vn_eval_finish. Errors (VN_ERR_DATA, VN_ERR_IO) name file:line:column; the evaluation
+ * is then unusable except for vn_eval_free. Empty cells and non-finite y follow
+ * cfg->missing. */
+vn_status vn_eval_train_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg);
+
 /* ---------------------------------------------------------------------------------
  * Results.
  * ------------------------------------------------------------------------------- */
@@ -257,6 +306,9 @@ typedef enum vn_reason {
     VN_REASON_CONSTANT_INPUT = 7, /* a constant column makes a correlation undefined */
     VN_REASON_MIN_COUNT = 8,      /* the slice has fewer rows than min_count */
     VN_REASON_OVERFLOW = 9,       /* the value is not finite in binary64 */
+    VN_REASON_ONE_CLASS = 10,     /* a binary metric needs both labels; one is absent */
+    VN_REASON_UNREACHABLE = 11,   /* no threshold reaches the asked operating point */
+    VN_REASON_NO_TRAINING = 12,   /* mase/rmsse: the series is absent from the training data */
 } vn_reason;
 
 /* The stable machine-readable name of a reason ("constant_y"); "" for NONE. */
@@ -271,6 +323,9 @@ typedef struct vn_value {
     const char *ci_method; /* "analytic", "percentile", "bca"; "" without an interval */
     const char *ci_note;   /* why there is no interval ("" when there is one or none
                               was asked for) */
+    double threshold;    /* operating-point metrics (precision_at_recall, ...): the score
+                            threshold t that achieves the value, rows with yhat >= t
+                            predicted 1; NaN for every other metric and when undefined */
 } vn_value;
 
 /* Finishes the evaluation (the handle can then only be freed) and builds the result. */

@@ -43,7 +43,7 @@ core = Extension(
     sources=sources,
     include_dirs=[rel(os.path.join(ROOT, "include")), rel(os.path.join(ROOT, "src"))],
     extra_compile_args=["-std=c11", "-D_GNU_SOURCE", "-ffp-contract=off", "-O2",
-                        "-fvisibility=hidden"] + pkg_config("--cflags"),
+                        "-fvisibility=hidden", "-Wno-psabi"] + pkg_config("--cflags"),
     extra_link_args=pkg_config("--libs") + ["-lm", "-lpthread"],
 )
 

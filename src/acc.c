@@ -12,6 +12,10 @@
 #include "eval.h"
 
 #include <float.h>
+#include <stdint.h>
+/* The vector helpers are static and inlined: no vector crosses a call boundary, so the
+ * ABI note GCC gives for AVX-sized vectors without AVX does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
 #include <string.h>
 
 /* The states of custom C metrics follow the slot sums, each at its metric's state_off
@@ -102,7 +106,10 @@ double vn__log_cosh(double e)
  * Row i of a block goes to lane i mod 4, so four independent dependency chains keep
  * the pipeline full (one TwoSum has a latency of several additions). The lanes are
  * folded into the state in lane order at the end of the block: the result depends
- * only on the block's rows, as before. */
+ * only on the block's rows. The block kernel below keeps the four lanes in one vector
+ * of four doubles (GCC's vector extension: two SSE2 registers by default, one AVX
+ * register in the AVX2 clone); each lane sees exactly the operations of the scalar
+ * lane_add, in the same order, so every clone gives the same bits. */
 #define LANES 4
 
 typedef struct lanes {
@@ -133,52 +140,121 @@ static double lanes_get(const lanes *l)
     return vn__ksum_get(&k);
 }
 
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4i __attribute__((vector_size(32)));
+
+typedef struct vlanes {
+    v4d s, c;
+} vlanes;
+
+static inline __attribute__((always_inline)) v4d vld(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) v4d vsplat(double x) { return (v4d){x, x, x, x}; }
+
+/* lane_add on all four lanes at once. */
+static inline __attribute__((always_inline)) void vadd(vlanes *l, v4d x)
+{
+    const v4d t = l->s + x;
+    const v4d bp = t - l->s;
+    l->c += (l->s - (t - bp)) + (x - bp);
+    l->s = t;
+}
+
+/* x where the mask is set, else +0.0 (the scalar code's `cond ? x : 0.0`). */
+static inline __attribute__((always_inline)) v4d vkeep(v4i m, v4d x) { return (v4d)((v4i)x & m); }
+/* a where the mask is set, else b. */
+static inline __attribute__((always_inline)) v4d vpick(v4i m, v4d a, v4d b) { return (v4d)(((v4i)a & m) | ((v4i)b & ~m)); }
+static inline __attribute__((always_inline)) v4d vabs(v4d x) { return (v4d)((v4i)x & (v4i){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}); }
+
+static inline __attribute__((always_inline)) lanes vout(const vlanes *v)
+{
+    lanes l;
+    memcpy(l.s, &v->s, sizeof l.s);
+    memcpy(l.c, &v->c, sizeof l.c);
+    return l;
+}
+
+/* The dispatch: an AVX2 clone where the CPU has it (x86-64 with GNU ifuncs), else the
+ * baseline; the same bits either way (no FMA: -ffp-contract=off and no fma target). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
+#define VN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VN_CLONES
+#endif
+
+VN_CLONES
 void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
                    const double *w, size_t n)
 {
     const unsigned need = plan->needs;
+    const size_t nv = n / LANES * LANES; /* rows in whole groups of four */
     a->n += n;
-    lanes W = {0}, E = {0}, POS = {0}, NEG = {0}, E2 = {0}, WY = {0}, WP = {0};
+    lanes W, E, POS, NEG, E2, WY = {0}, WP = {0};
+    {
+        vlanes vW = {0}, vE = {0}, vP = {0}, vN = {0}, vE2 = {0};
+        for (size_t g = 0; g < nv; g += LANES) {
+            const v4d yv = vld(y + g), pv = vld(p + g), wv = vld(w + g);
+            const v4d e = pv - yv, we = wv * e;
+            vadd(&vW, wv);
+            vadd(&vE, we);
+            vadd(&vP, vkeep(e > 0.0, we));
+            vadd(&vN, vkeep(e < 0.0, -we));
+            vadd(&vE2, we * e);
+        }
+        W = vout(&vW), E = vout(&vE), POS = vout(&vP), NEG = vout(&vN), E2 = vout(&vE2);
+    }
+    /* comparisons, not fmin/fmax: inputs are finite, and libm calls are not inlined */
     double ymin = a->ymin, ymax = a->ymax, pmin = a->pmin, pmax = a->pmax;
     double emin = a->emin, emax = a->emax;
-    const bool mom = need & NEED_MOM;
-    /* Groups of LANES rows, lane j taking row i + j: the inner loops are the same
-     * operation on LANES neighbours, which the compiler turns into vector code. */
-    size_t g = 0;
-    for (; g + LANES <= n; g += LANES) {
-        for (size_t j = 0; j < LANES; j++) {
-            const double e = p[g + j] - y[g + j], we = w[g + j] * e;
-            lane_add(&W, j, w[g + j]);
-            lane_add(&E, j, we);
-            lane_add(&POS, j, e > 0.0 ? we : 0.0);
-            lane_add(&NEG, j, e < 0.0 ? -we : 0.0);
-            lane_add(&E2, j, we * e);
-        }
-        if (mom)
-            for (size_t j = 0; j < LANES; j++) {
-                lane_add(&WY, j, w[g + j] * y[g + j]);
-                lane_add(&WP, j, w[g + j] * p[g + j]);
+    {
+        v4d y0 = vsplat(ymin), y1 = vsplat(ymax), p0 = vsplat(pmin), p1 = vsplat(pmax);
+        v4d e0 = vsplat(emin), e1 = vsplat(emax);
+        vlanes vWY = {0}, vWP = {0};
+        const bool mom = need & NEED_MOM;
+        for (size_t g = 0; g < nv; g += LANES) {
+            const v4d yv = vld(y + g), pv = vld(p + g), e = pv - yv;
+            y0 = vpick(yv < y0, yv, y0);
+            y1 = vpick(yv > y1, yv, y1);
+            p0 = vpick(pv < p0, pv, p0);
+            p1 = vpick(pv > p1, pv, p1);
+            e0 = vpick(e < e0, e, e0);
+            e1 = vpick(e > e1, e, e1);
+            if (mom) {
+                const v4d wv = vld(w + g);
+                vadd(&vWY, wv * yv);
+                vadd(&vWP, wv * pv);
             }
+        }
+        for (size_t j = 0; j < LANES; j++) {
+            ymin = y0[j] < ymin ? y0[j] : ymin;
+            ymax = y1[j] > ymax ? y1[j] : ymax;
+            pmin = p0[j] < pmin ? p0[j] : pmin;
+            pmax = p1[j] > pmax ? p1[j] : pmax;
+            emin = e0[j] < emin ? e0[j] : emin;
+            emax = e1[j] > emax ? e1[j] : emax;
+        }
+        WY = vout(&vWY), WP = vout(&vWP);
     }
-    for (size_t j = 0; g < n; g++, j++) {
+    for (size_t g = nv, j = 0; g < n; g++, j++) {
         const double e = p[g] - y[g], we = w[g] * e;
         lane_add(&W, j, w[g]);
         lane_add(&E, j, we);
         lane_add(&POS, j, e > 0.0 ? we : 0.0);
         lane_add(&NEG, j, e < 0.0 ? -we : 0.0);
         lane_add(&E2, j, we * e);
-        if (mom) {
+        if (need & NEED_MOM) {
             lane_add(&WY, j, w[g] * y[g]);
             lane_add(&WP, j, w[g] * p[g]);
         }
-    }
-    /* comparisons, not fmin/fmax: inputs are finite, and libm calls are not inlined */
-    for (size_t i = 0; i < n; i++) {
-        const double e = p[i] - y[i];
-        ymin = y[i] < ymin ? y[i] : ymin;
-        ymax = y[i] > ymax ? y[i] : ymax;
-        pmin = p[i] < pmin ? p[i] : pmin;
-        pmax = p[i] > pmax ? p[i] : pmax;
+        ymin = y[g] < ymin ? y[g] : ymin;
+        ymax = y[g] > ymax ? y[g] : ymax;
+        pmin = p[g] < pmin ? p[g] : pmin;
+        pmax = p[g] > pmax ? p[g] : pmax;
         emin = e < emin ? e : emin;
         emax = e > emax ? e : emax;
     }
@@ -188,7 +264,7 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
     lanes_into(&POS, &a->POS);
     lanes_into(&NEG, &a->NEG);
     lanes_into(&E2, &a->E2);
-    if (mom) {
+    if (need & NEED_MOM) {
         /* The corrected two-pass algorithm: deviations from the block means, minus the
          * squared sum of deviations over W (which removes the means' rounding). */
         lanes_into(&WY, &a->WY);
@@ -196,22 +272,42 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         const double Wt = vn__ksum_get(&a->W);
         const double my = vn__ksum_get(&a->WY) / Wt, mp = vn__ksum_get(&a->WP) / Wt;
         const double me = vn__ksum_get(&a->E) / Wt;
-        lanes syy = {0}, spp = {0}, syp = {0}, see = {0};
-        lanes cy = {0}, cp = {0}, ce = {0};
-        for (size_t at = 0; at < n; at += LANES) {
-            const size_t m = n - at < LANES ? n - at : LANES;
-            for (size_t j = 0; j < m; j++) {
-                const size_t r = at + j;
-                const double dy = y[r] - my, dp = p[r] - mp, de = (p[r] - y[r]) - me;
-                const double wdy = w[r] * dy, wdp = w[r] * dp, wde = w[r] * de;
-                lane_add(&syy, j, wdy * dy);
-                lane_add(&spp, j, wdp * dp);
-                lane_add(&syp, j, wdy * dp);
-                lane_add(&see, j, wde * de);
-                lane_add(&cy, j, wdy);
-                lane_add(&cp, j, wdp);
-                lane_add(&ce, j, wde);
+        const v4d vmy = vsplat(my), vmp = vsplat(mp), vme = vsplat(me);
+        lanes syy, spp, syp, see, cy, cp, ce;
+        {
+            vlanes a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0};
+            for (size_t g = 0; g < nv; g += LANES) {
+                const v4d wv = vld(w + g), dy = vld(y + g) - vmy, dp = vld(p + g) - vmp;
+                const v4d wdy = wv * dy, wdp = wv * dp;
+                vadd(&a1, wdy * dy);
+                vadd(&a2, wdp * dp);
+                vadd(&a3, wdy);
+                vadd(&a4, wdp);
             }
+            syy = vout(&a1), spp = vout(&a2), cy = vout(&a3), cp = vout(&a4);
+        }
+        {
+            vlanes a1 = {0}, a2 = {0}, a3 = {0};
+            for (size_t g = 0; g < nv; g += LANES) {
+                const v4d wv = vld(w + g), yv = vld(y + g), pv = vld(p + g);
+                const v4d dy = yv - vmy, dp = pv - vmp, de = (pv - yv) - vme;
+                const v4d wde = wv * de;
+                vadd(&a1, (wv * dy) * dp);
+                vadd(&a2, wde * de);
+                vadd(&a3, wde);
+            }
+            syp = vout(&a1), see = vout(&a2), ce = vout(&a3);
+        }
+        for (size_t r = nv, j = 0; r < n; r++, j++) {
+            const double dy = y[r] - my, dp = p[r] - mp, de = (p[r] - y[r]) - me;
+            const double wdy = w[r] * dy, wdp = w[r] * dp, wde = w[r] * de;
+            lane_add(&syy, j, wdy * dy);
+            lane_add(&spp, j, wdp * dp);
+            lane_add(&syp, j, wdy * dp);
+            lane_add(&see, j, wde * de);
+            lane_add(&cy, j, wdy);
+            lane_add(&cp, j, wdp);
+            lane_add(&ce, j, wde);
         }
         const double sy = lanes_get(&cy), sp = lanes_get(&cp), se = lanes_get(&ce);
         a->Syy = fmax(lanes_get(&syy) - sy * sy / Wt, 0.0);
@@ -220,23 +316,60 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         a->See = fmax(lanes_get(&see) - se * se / Wt, 0.0);
     }
     if (need & NEED_AY) {
-        lanes ay = {0};
-        for (size_t i = 0; i < n; i++)
+        vlanes v = {0};
+        for (size_t g = 0; g < nv; g += LANES)
+            vadd(&v, vld(w + g) * vabs(vld(y + g)));
+        lanes ay = vout(&v);
+        for (size_t i = nv; i < n; i++)
             lane_add(&ay, i & (LANES - 1), w[i] * fabs(y[i]));
         lanes_into(&ay, &a->AY);
     }
     if (need & NEED_APE) {
-        lanes ape_eps = {0}, pe_eps = {0}, ape_nz = {0}, pe_nz = {0}, w_nz = {0};
-        lanes ape_big = {0};
+        lanes ape_eps, pe_eps, ape_nz, pe_nz, w_nz, ape_big;
         uint64_t n_zero = 0, n_big = 0;
-        for (size_t i = 0; i < n; i++) {
+        const v4d eps = vsplat(DBL_EPSILON);
+        const v4i sign = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
+        {
+            /* One division a row: r = |e|/max(|y|, eps) is ape_eps; e/(±den) and e/y are r
+             * with the sign of e times that of y (IEEE division: magnitude and sign apart,
+             * the same bits); |e|/|y| is r too unless 0 < |y| < eps (divided apart). */
+            vlanes a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0};
+            v4i nz = {0, 0, 0, 0}, nb = {0, 0, 0, 0};
+            for (size_t g = 0; g < nv; g += LANES) {
+                const v4d yv = vld(y + g), wv = vld(w + g), e = vld(p + g) - yv;
+                const v4d ay = vabs(yv), ae = vabs(e);
+                const v4d den = vpick(ay > eps, ay, eps);
+                const v4d r = ae / den;
+                const v4i neg = (v4i)e & sign;
+                const v4d pe_e = (v4d)((v4i)r | (neg ^ ((yv < 0.0) & sign)));
+                const v4i zero = yv == 0.0, tiny = (ay < eps) & ~zero;
+                v4d rnz = r;
+                if (tiny[0] | tiny[1] | tiny[2] | tiny[3])
+                    rnz = vpick(tiny, ae / vpick(tiny, ay, vsplat(1.0)), r);
+                const v4d ape = vkeep(~zero, rnz);
+                const v4d pe = (v4d)((v4i)ape | (neg ^ ((v4i)yv & sign)));
+                const v4i big = ape > 1.0;
+                vadd(&a1, wv * r);
+                vadd(&a2, wv * pe_e);
+                vadd(&a3, wv * ape);
+                vadd(&a4, vkeep(~zero, wv * pe));
+                vadd(&a5, vkeep(~zero, wv));
+                vadd(&a6, vkeep(big, wv * ape));
+                nz -= zero; /* masks are -1 where true */
+                nb -= big;
+            }
+            ape_eps = vout(&a1), pe_eps = vout(&a2), ape_nz = vout(&a3), pe_nz = vout(&a4);
+            w_nz = vout(&a5), ape_big = vout(&a6);
+            for (size_t j = 0; j < LANES; j++)
+                n_zero += (uint64_t)nz[j], n_big += (uint64_t)nb[j];
+        }
+        for (size_t i = nv; i < n; i++) {
             const size_t j = i & (LANES - 1);
             const double e = p[i] - y[i], ay = fabs(y[i]);
             const double den = ay > DBL_EPSILON ? ay : DBL_EPSILON;
             lane_add(&ape_eps, j, w[i] * (fabs(e) / den));
             lane_add(&pe_eps, j, w[i] * (e / (y[i] < 0.0 ? -den : den)));
             const bool zero = y[i] == 0.0;
-            /* y = 0 rows add exactly 0 to the non-zero sums (divide by 1 instead) */
             const double ape = zero ? 0.0 : fabs(e) / ay;
             lane_add(&ape_nz, j, w[i] * ape);
             lane_add(&pe_nz, j, zero ? 0.0 : w[i] * (e / y[i]));
@@ -255,8 +388,14 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         a->n_big += n_big;
     }
     if (need & NEED_SMAPE) {
-        lanes sm = {0};
-        for (size_t i = 0; i < n; i++) {
+        vlanes v = {0};
+        for (size_t g = 0; g < nv; g += LANES) {
+            const v4d yv = vld(y + g), pv = vld(p + g);
+            const v4d d = vabs(yv) + vabs(pv);
+            vadd(&v, vkeep(d > 0.0, vld(w + g) * ((2.0 * vabs(pv - yv)) / d)));
+        }
+        lanes sm = vout(&v);
+        for (size_t i = nv; i < n; i++) {
             const double d = fabs(y[i]) + fabs(p[i]);
             lane_add(&sm, i & (LANES - 1), d > 0.0 ? w[i] * (2.0 * fabs(p[i] - y[i]) / d) : 0.0);
         }
@@ -285,10 +424,20 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         struct vn__slot_sum *sl = &a->slot[k];
         lanes ls = {0};
         switch (plan->slots[k].kind) {
-        case SLOT_HUBER:
-            for (size_t i = 0; i < n; i++)
+        case SLOT_HUBER: {
+            /* vn__huber, lane-wise: 0.5·e·e inside the threshold, d·(|e| − d/2) beyond */
+            vlanes v = {0};
+            const v4d d = vsplat(q), hd = vsplat(0.5 * q);
+            for (size_t g = 0; g < nv; g += LANES) {
+                const v4d e = vld(p + g) - vld(y + g), ae = vabs(e);
+                const v4d h = vpick(ae <= d, 0.5 * e * e, d * (ae - hd));
+                vadd(&v, vld(w + g) * h);
+            }
+            ls = vout(&v);
+            for (size_t i = nv; i < n; i++)
                 lane_add(&ls, i & (LANES - 1), w[i] * vn__huber(p[i] - y[i], q));
             break;
+        }
         case SLOT_PSEUDO_HUBER:
             for (size_t i = 0; i < n; i++)
                 lane_add(&ls, i & (LANES - 1), w[i] * vn__pseudo_huber(p[i] - y[i], q));

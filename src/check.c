@@ -424,6 +424,7 @@ static vn_status evaluate(const ctx *x, const group *g, const char *list, const 
     ec.metrics = list;
     ec.zero_policy = x->sp->data.zero;
     ec.r2_constant = x->sp->data.r2c;
+    ec.task = x->sp->data.task;
     ec.threads = x->cfg->threads;
     const char *binname[1] = {d ? d->id : NULL};
     if (d && d->kind == VN__SLICE_BY) {
@@ -1149,6 +1150,7 @@ vn_status vn_check_evaluate(const vn_check *c, const vn_check_config *cfg, vn_re
     ec.metrics = *list ? list : NULL;
     ec.zero_policy = sp->data.zero;
     ec.r2_constant = sp->data.r2c;
+    ec.task = sp->data.task;
     ec.threads = cfg ? cfg->threads : 1;
     vn_csv_config cc;
     vn_csv_config_init(&cc);

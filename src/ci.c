@@ -708,9 +708,15 @@ vn_status vn__ci_slice(const vn__plan *plan, const vn__mspec *ms, size_t nms, co
             if (isfinite(z0)) {
                 const double a = acceleration(jack, G, nb, k);
                 const double zl = vn__norm_ppf(alpha / 2.0), zh = vn__norm_ppf(1.0 - alpha / 2.0);
-                plo = vn__norm_cdf(z0 + (z0 + zl) / (1.0 - a * (z0 + zl)));
-                phi = vn__norm_cdf(z0 + (z0 + zh) / (1.0 - a * (z0 + zh)));
-                method = "bca";
+                const double bl = vn__norm_cdf(z0 + (z0 + zl) / (1.0 - a * (z0 + zl)));
+                const double bh = vn__norm_cdf(z0 + (z0 + zh) / (1.0 - a * (z0 + zh)));
+                /* the acceleration is NaN when jackknife values overflow (fuzz_state
+                 * found it): then the percentile interval stands, labelled as such */
+                if (bl >= 0.0 && bl <= 1.0 && bh >= 0.0 && bh <= 1.0 && bl <= bh) {
+                    plo = bl;
+                    phi = bh;
+                    method = "bca";
+                }
             }
         }
         v->lo = vn__sample_quantile(defined, nd, plo);

@@ -629,12 +629,42 @@ uint64_t vn__csv_hash(const vn__csv *r) { return r->hashing ? vn__hash_final(&r-
 static vn_status errorf(char *errbuf, size_t errlen, vn_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Keeps a message on one line: control bytes that came from the data (a header name
+ * or a cell holding a line break, an escape sequence) are written as \n, \r, \t or
+ * \xNN, truncating at the buffer's end. */
+static void one_line(char *buf, size_t len)
+{
+    if (!buf || len == 0)
+        return;
+    char tmp[1024];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)buf; *p && o + 5 < sizeof tmp; p++) {
+        const unsigned c = *p;
+        if (c >= 0x20 && c != 0x7f) {
+            tmp[o++] = (char)c;
+            continue;
+        }
+        tmp[o++] = '\\';
+        if (c == '\n' || c == '\r' || c == '\t') {
+            tmp[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            tmp[o++] = 'x';
+            tmp[o++] = hex[c >> 4];
+            tmp[o++] = hex[c & 15];
+        }
+    }
+    tmp[o] = '\0';
+    vn__fmt(buf, len, "%s", tmp);
+}
+
 static vn_status errorf(char *errbuf, size_t errlen, vn_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vn__vfmt(errbuf, errlen, fmt, ap);
     va_end(ap);
+    one_line(errbuf, errlen);
     return st;
 }
 
@@ -750,7 +780,37 @@ int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *c
              line, at, role, colname,
              k == VN__NUM_RANGE ? "number out of range for double precision" : "not a number",
              show, f, (size_t)show < len ? "..." : "");
+    one_line(errbuf, errlen);
     return -1;
+}
+
+bool vn__csv_data_start(const vn__csv *r, uint64_t *offset, uint64_t *line)
+{
+    if (!r->header || r->pending || r->nrec || r->failed || r->after_cr || !r->gz ||
+        !gzdirect(r->gz) || strcmp(r->name, "<stdin>") == 0)
+        return false;
+    *offset = r->base + r->pos;
+    *line = r->line;
+    return r->line_start == *offset;
+}
+
+vn_status vn__csv_seek(vn__csv *r, uint64_t offset, uint64_t line, const vn__hash *hash,
+                       uint64_t records)
+{
+    if (r->failed)
+        return r->failed;
+    if (gzseek(r->gz, (z_off_t)offset, SEEK_SET) < 0)
+        return fail(r, VN_ERR_IO, "%s: cannot seek: %s", r->name, strerror(errno ? errno : EIO));
+    r->pos = r->end = 0;
+    r->base = offset;
+    r->eof = 0;
+    r->line = line;
+    r->line_start = offset;
+    r->after_cr = 0;
+    if (hash)
+        r->hash = *hash;
+    r->nrec = records;
+    return VN_OK;
 }
 
 char vn__csv_default_delimiter(const char *path)

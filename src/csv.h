@@ -23,6 +23,7 @@
 #ifndef VN_CSV_H
 #define VN_CSV_H
 
+#include "hash.h"
 #include "vernier.h"
 
 #include <stdbool.h>
@@ -93,6 +94,16 @@ int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *c
                    vn_missing missing, double *out, char *errbuf, size_t errlen);
 /* The delimiter a file name implies: tab for *.tsv and *.tsv.gz, else comma. */
 char vn__csv_default_delimiter(const char *path);
+
+/* For the parallel reader (csvpar.h): true when the input is a plain file (not gzip, not
+ * standard input) with a header, just opened (no data record read yet), and the header
+ * ended cleanly; then *offset and *line say where the first data record starts. */
+bool vn__csv_data_start(const vn__csv *r, uint64_t *offset, uint64_t *line);
+/* Continues reading at offset (a record start) of a plain file, line number `line`,
+ * with hash as the content hash of every byte before offset and `records` data records
+ * counted as already returned. */
+vn_status vn__csv_seek(vn__csv *r, uint64_t offset, uint64_t line, const vn__hash *hash,
+                       uint64_t records);
 /* s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool vn__utf8_valid(const unsigned char *s, size_t n);
 

@@ -12,16 +12,23 @@
  */
 #include "eval.h"
 #include "csv.h"
+#include "csvpar.h"
+#include "hash.h"
 #include "kernels.h"
 #include "numparse.h"
 #include "plots.h"
+#include "series.h"
+#include "sketch.h"
 #include "state.h"
 #include "timesort.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct slice {
@@ -31,6 +38,12 @@ typedef struct slice {
     double *y, *p, *w;
     double **x; /* the input columns custom metrics read (nx of them), like y */
     size_t len, cap, done;
+    /* When the plan needs |e| but not the rows themselves (ae_mode): |e| of every row of
+     * the slice, and its weight when weighted, in row order; y, p, w then hold only the
+     * rows not yet folded. 8 bytes a row instead of 24. */
+    double *ae, *aw;
+    size_t an, acap;
+    vn__qsketch qsk; /* --quantiles sketch: the sketch of |e| instead */
     vn__acc *acc;
 } slice;
 
@@ -51,10 +64,16 @@ struct vn_eval {
     size_t table_cap;
     uint64_t rows_seen, rows_zero_weight, rows_missing, rows_read;
     bool weighted; /* weights were given: weighted quantile rules apply, even if all are 1 */
+    bool binary;   /* VN_TASK_BINARY: every y must be 0 or 1 */
     char *source, *ycol, *pcol, *wcol;
     char data_hash[17];
     bool auto_block; /* a time column and no block size: moving blocks of ceil(n^(1/3)) */
     bool plots;      /* vn_eval_keep_plots: the report's summaries are built at finish */
+    bool series;     /* the by columns name series: the overall mase/rmsse/mda are pooled */
+    bool numeric_slices; /* slices listed by the number in their first by value */
+    vn__train *train;    /* vn_eval_train_csv: training series for the naive scale */
+    double *ones;    /* VN_BLOCK_ROWS weights of 1, for blocks folded from callers' arrays */
+    bool sketch;     /* VN_QUANTILES_SKETCH */
     vn__worst_heap worst;
     bool failed;
     char err[512];
@@ -81,6 +100,9 @@ static void free_slice(slice *s, size_t nx)
     vn__free(s->y);
     vn__free(s->p);
     vn__free(s->w);
+    vn__free(s->ae);
+    vn__free(s->aw);
+    vn__sketch_free(&s->qsk);
     for (size_t k = 0; s->x && k < nx; k++)
         vn__free(s->x[k]);
     vn__free(s->x);
@@ -105,6 +127,8 @@ void vn_eval_free(vn_eval *ev)
     vn__free(ev->ycol);
     vn__free(ev->pcol);
     vn__free(ev->wcol);
+    vn__free(ev->ones);
+    vn__train_free(ev->train);
     vn__free(ev);
 }
 
@@ -193,13 +217,23 @@ vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, si
     VN_RETURN_IF(cfg->ci_level > 0 && cfg->resamples == 0, VN_ERR_USAGE,
                  "resamples must be at least 1");
     VN_RETURN_IF((unsigned)cfg->ci_method > VN_CI_ANALYTIC, VN_ERR_USAGE, "invalid ci_method");
+    VN_RETURN_IF((cfg->series || cfg->numeric_slices) && !cfg->by_count, VN_ERR_USAGE,
+                 "series and numeric_slices need by columns (the series or the horizon)");
     VN_RETURN_IF((unsigned)cfg->zero_policy > VN_ZERO_EPS ||
                      (unsigned)cfg->r2_constant > VN_R2_SKLEARN,
                  VN_ERR_USAGE, "invalid zero_policy or r2_constant");
+    VN_RETURN_IF((unsigned)cfg->task > VN_TASK_BINARY, VN_ERR_USAGE, "invalid task");
+    VN_RETURN_IF((unsigned)cfg->quantiles > VN_QUANTILES_SKETCH, VN_ERR_USAGE,
+                 "invalid quantiles mode");
     vn_eval *ev = vn__calloc(1, sizeof *ev);
-    if (!ev)
-        return VN_ERR_NOMEM;
-    vn_status st = vn__metrics_parse_ex(cfg->metrics, cfg->custom, cfg->custom_count, &ev->cols,
+    VN_RETURN_IF(!ev, VN_ERR_NOMEM, "out of memory"); /* the CLI prints errbuf */
+    ev->series = cfg->series != 0;
+    ev->numeric_slices = cfg->numeric_slices != 0;
+    ev->binary = cfg->task == VN_TASK_BINARY;
+    ev->sketch = cfg->quantiles == VN_QUANTILES_SKETCH;
+    const char *list = cfg->metrics && *cfg->metrics ? cfg->metrics
+                                                     : vn_task_default_metrics(cfg->task);
+    vn_status st = vn__metrics_parse_ex(list, cfg->custom, cfg->custom_count, &ev->cols,
                                         &ev->ms, &ev->nms, errbuf, errlen);
     if (st == VN_OK)
         st = make_plan(ev);
@@ -365,14 +399,65 @@ static bool reserve(vn_eval *ev, slice *s, size_t need)
     return true;
 }
 
+/* The plan keeps |e| (and weights) rather than rows: only quantiles of |e| read stored
+ * data. (Intervals, plots and comparisons set NEED_STORE before the first row.) */
+static bool ae_mode(const vn_eval *ev)
+{
+    return (ev->plan.needs & (NEED_AE | NEED_STORE)) == NEED_AE && !ev->sketch;
+}
+
+/* The same plan with --quantiles sketch: |e| goes into each slice's sketch. (Weights are
+ * always summed in it, so rows given with and without weights mix as they do elsewhere.) */
+static bool sketch_mode(const vn_eval *ev)
+{
+    return (ev->plan.needs & (NEED_AE | NEED_STORE)) == NEED_AE && ev->sketch;
+}
+
+/* Room for `more` further |e| entries of slice s, and their weights once the evaluation
+ * is weighted (earlier rows then get weight 1: they were given without weights). */
+static bool ae_reserve_w(vn_eval *ev, slice *s, size_t more, bool want_w)
+{
+    if ((ev->weighted || want_w) && !s->aw) {
+        size_t c = 0;
+        if (!vn__grow((void **)&s->aw, &c, s->acap > s->an ? s->acap : s->an + 1, sizeof(double)))
+            return false;
+        for (size_t i = 0; i < s->an; i++)
+            s->aw[i] = 1.0;
+        s->acap = c < s->acap ? c : s->acap;
+    }
+    const size_t need = s->an + more;
+    if (need <= s->acap)
+        return true;
+    size_t c1 = s->acap, c2 = s->acap;
+    if (!vn__grow((void **)&s->ae, &c1, need, sizeof(double)) ||
+        (s->aw && !vn__grow((void **)&s->aw, &c2, need, sizeof(double))))
+        return false;
+    s->acap = s->aw && c2 < c1 ? c2 : c1;
+    return true;
+}
+
+static bool ae_reserve(vn_eval *ev, slice *s, size_t more) { return ae_reserve_w(ev, s, more, false); }
+
 /* Appends one row to slice s: y, p, w and the input columns x[0..nx) (i-th element,
- * stride from strides, all 1 when NULL). */
+ * stride from strides, all 1 when NULL); in ae_mode its |e| and weight too. */
 static bool push(vn_eval *ev, slice *s, double y, double p, double w, const double *const *x,
                  const ptrdiff_t *strides, size_t i)
 {
     const size_t nx = ev->cols.n;
     if (s->len == s->cap && !reserve(ev, s, s->len + 1))
         return false;
+    if (sketch_mode(ev) && !vn__sketch_add(&s->qsk, fabs(p - y), w, true))
+        return false;
+    if (ae_mode(ev)) {
+        if (s->an == s->acap && !ae_reserve(ev, s, 1))
+            return false;
+        if (!s->aw && ev->weighted && !ae_reserve(ev, s, 1))
+            return false;
+        s->ae[s->an] = fabs(p - y);
+        if (s->aw)
+            s->aw[s->an] = w;
+        s->an++;
+    }
     s->y[s->len] = y;
     s->p[s->len] = p;
     s->w[s->len] = w;
@@ -384,9 +469,15 @@ static bool push(vn_eval *ev, slice *s, double y, double p, double w, const doub
 
 /* ---- block jobs on a small thread pool ---- */
 
+/* A block to fold: rows [off, off + n) of y, p, w (and the input columns x), either a
+ * slice's buffered rows (buffered: the slice's `done` moves past them) or a caller's
+ * arrays (folded without being copied). */
 typedef struct job {
-    const slice *s;
-    size_t start, n;
+    slice *s;
+    const double *y, *p, *w;
+    const double *const *x;
+    size_t off, n;
+    bool buffered;
 } job;
 
 typedef struct pool {
@@ -408,8 +499,7 @@ static void *worker(void *arg)
         const job *jb = &pl->jobs[j];
         vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
         vn__acc_init(a, pl->plan);
-        vn__acc_fold(a, pl->plan, jb->s->y, jb->s->p, jb->s->w, (const double *const *)jb->s->x,
-                     jb->start, jb->n);
+        vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
     }
 }
 
@@ -429,6 +519,26 @@ static void run_jobs(pool *pl, int threads)
         pthread_join(tid[i], NULL);
 }
 
+/* Folds jobs[0..njobs) (blocks in each slice's row order) on the pool and merges their
+ * states into their slices in that order. */
+static vn_status run_fold(vn_eval *ev, const job *jobs, size_t njobs)
+{
+    pool pl = {.plan = &ev->plan, .jobs = jobs, .njobs = njobs,
+               .acc_size = vn__acc_size(&ev->plan)};
+    pl.states = vn__malloc(njobs * pl.acc_size);
+    if (!pl.states)
+        return VN_ERR_NOMEM;
+    run_jobs(&pl, ev->threads);
+    for (size_t j = 0; j < njobs; j++) {
+        slice *s = jobs[j].s;
+        vn__acc_merge(s->acc, (const vn__acc *)(pl.states + j * pl.acc_size), &ev->plan);
+        if (jobs[j].buffered)
+            s->done = jobs[j].off + jobs[j].n;
+    }
+    vn__free(pl.states);
+    return VN_OK;
+}
+
 /* Folds every complete block of every slice (and, when final, the partial ones). */
 static vn_status fold(vn_eval *ev, bool final)
 {
@@ -440,33 +550,23 @@ static vn_status fold(vn_eval *ev, bool final)
     }
     if (njobs == 0)
         return VN_OK;
-    pool pl = {.plan = &ev->plan, .njobs = njobs, .acc_size = vn__acc_size(&ev->plan)};
     job *jobs = vn__malloc(njobs * sizeof *jobs);
-    pl.states = vn__malloc(njobs * pl.acc_size);
-    if (!jobs || !pl.states) {
-        vn__free(jobs);
-        vn__free(pl.states);
+    if (!jobs)
         return VN_ERR_NOMEM;
-    }
     size_t j = 0;
     for (size_t i = 0; i < ev->nslices; i++) {
-        const slice *s = &ev->slices[i];
+        slice *s = &ev->slices[i];
         for (size_t at = s->done; at < s->len; at += VN_BLOCK_ROWS) {
             const size_t n = s->len - at < VN_BLOCK_ROWS ? s->len - at : VN_BLOCK_ROWS;
             if (n < VN_BLOCK_ROWS && !final)
                 break;
-            jobs[j++] = (job){s, at, n};
+            jobs[j++] = (job){s, s->y, s->p, s->w, (const double *const *)s->x, at, n, true};
         }
     }
-    pl.jobs = jobs;
-    run_jobs(&pl, ev->threads);
-    for (j = 0; j < njobs; j++) {
-        slice *s = (slice *)jobs[j].s;
-        vn__acc_merge(s->acc, (const vn__acc *)(pl.states + j * pl.acc_size), &ev->plan);
-        s->done = jobs[j].start + jobs[j].n;
-    }
+    const vn_status st = run_fold(ev, jobs, njobs);
     vn__free(jobs);
-    vn__free(pl.states);
+    if (st != VN_OK)
+        return st;
     if (!store)
         for (size_t i = 0; i < ev->nslices; i++) {
             slice *s = &ev->slices[i];
@@ -480,6 +580,114 @@ static vn_status fold(vn_eval *ev, bool final)
             s->done = 0;
         }
     return VN_OK;
+}
+
+/* Appends rows [0, m) of y and p, weight 1, to the buffer of slice s. */
+static bool buffer_rows(vn_eval *ev, slice *s, const double *y, const double *p, size_t m)
+{
+    if (m == 0)
+        return true; /* (the buffer may not exist yet: no memcpy to NULL) */
+    if (!reserve(ev, s, s->len + m))
+        return false;
+    memcpy(s->y + s->len, y, m * sizeof(double));
+    memcpy(s->p + s->len, p, m * sizeof(double));
+    for (size_t i = 0; i < m; i++)
+        s->w[s->len + i] = 1.0;
+    s->len += m;
+    return true;
+}
+
+/* Unweighted rows y, p [0, n), all finite, into slice s of a plan that keeps no rows:
+ * |e| noted (ae_mode), the pending block topped up and folded, then every whole block
+ * folded straight from the caller's arrays (no copy), the rest buffered. The blocks are
+ * those of the row-by-row path: positions in the slice's row sequence. */
+static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
+{
+    if (ae_mode(ev)) {
+        if (!ae_reserve(ev, s, n))
+            return false;
+        double *ae = s->ae + s->an;
+        for (size_t i = 0; i < n; i++)
+            ae[i] = fabs(p[i] - y[i]);
+        for (size_t i = 0; s->aw && i < n; i++)
+            s->aw[s->an + i] = 1.0;
+        s->an += n;
+    }
+    for (size_t i = 0; sketch_mode(ev) && i < n; i++)
+        if (!vn__sketch_add(&s->qsk, fabs(p[i] - y[i]), 1.0, true))
+            return false;
+    if (!ev->ones) {
+        ev->ones = vn__malloc(VN_BLOCK_ROWS * sizeof *ev->ones);
+        if (!ev->ones)
+            return false;
+        for (size_t i = 0; i < VN_BLOCK_ROWS; i++)
+            ev->ones[i] = 1.0;
+    }
+    ev->rows_seen += n;
+    size_t at = 0;
+    if (s->len > s->done) { /* the partial block first */
+        at = VN_BLOCK_ROWS - (s->len - s->done);
+        at = at < n ? at : n;
+        if (!buffer_rows(ev, s, y, p, at) || fold(ev, false) != VN_OK)
+            return false;
+    }
+    enum { BATCH_BLOCKS = 128 };
+    job jobs[BATCH_BLOCKS];
+    while (n - at >= VN_BLOCK_ROWS) {
+        size_t nj = 0;
+        for (; nj < BATCH_BLOCKS && n - at >= VN_BLOCK_ROWS; nj++, at += VN_BLOCK_ROWS)
+            jobs[nj] = (job){s, y + at, p + at, ev->ones, NULL, 0, VN_BLOCK_ROWS, false};
+        if (run_fold(ev, jobs, nj) != VN_OK)
+            return false;
+    }
+    return buffer_rows(ev, s, y + at, p + at, n - at);
+}
+
+/* Sliced rows from memory — contiguous, no input columns, no plots — checked in one pass
+ * first. The overall slice takes them straight from the caller's arrays when they are
+ * unweighted and the plan keeps no rows (fold_direct), else through its buffer; each
+ * slice through its own buffer. Returns false, having done nothing, when a row is bad
+ * (the row loop then names it); true when it took them (ev->failed on VN_ERR_NOMEM). */
+static bool append_sliced(vn_eval *ev, const vn_rows *r)
+{
+    if (!r->slice || r->y_stride != 1 || r->yhat_stride != 1 || (r->w && r->w_stride != 1) ||
+        ev->plots || ev->cols.n)
+        return false;
+    const size_t ns = ev->nslices - 1;
+    bool ok = true;
+    size_t zero = 0;
+    for (size_t i = 0; i < r->n; i++)
+        ok &= isfinite(r->y[i]) & isfinite(r->yhat[i]) & (r->slice[i] < ns);
+    for (size_t i = 0; r->w && i < r->n; i++) {
+        ok &= (r->w[i] >= 0.0) & isfinite(r->w[i]);
+        zero += r->w[i] == 0.0;
+    }
+    if (!ok)
+        return false;
+    slice *all = &ev->slices[0];
+    if (!r->w && !(ev->plan.needs & NEED_STORE)) {
+        if (!fold_direct(ev, all, r->y, r->yhat, r->n)) {
+            fail(ev, VN_ERR_NOMEM, "out of memory");
+            return true;
+        }
+        all = NULL; /* done */
+    } else {
+        ev->rows_seen += r->n;
+    }
+    ev->rows_zero_weight += zero;
+    for (size_t i = 0; i < r->n; i++) {
+        const double w = r->w ? r->w[i] : 1.0;
+        if (w == 0.0)
+            continue;
+        if ((all && !push(ev, all, r->y[i], r->yhat[i], w, NULL, NULL, i)) ||
+            !push(ev, &ev->slices[r->slice[i] + 1], r->y[i], r->yhat[i], w, NULL, NULL, i)) {
+            fail(ev, VN_ERR_NOMEM, "out of memory");
+            return true;
+        }
+    }
+    if (fold(ev, false) != VN_OK)
+        fail(ev, VN_ERR_NOMEM, "out of memory");
+    return true;
 }
 
 /* The common case of rows from memory — contiguous, unweighted, unsliced, all finite —
@@ -504,8 +712,13 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
             finite &= isfinite(x[k][i]) != 0;
     if (!finite)
         return false;
-    enum { CHUNK = 1 << 18 }; /* 64 blocks: work for every thread, 6 MB of rows */
     slice *s = &ev->slices[0];
+    if (!(ev->plan.needs & NEED_STORE) && ev->cols.n == 0) {
+        if (!fold_direct(ev, s, r->y, r->yhat, r->n))
+            fail(ev, VN_ERR_NOMEM, "out of memory");
+        return true;
+    }
+    enum { CHUNK = 1 << 18 }; /* 64 blocks: work for every thread, 6 MB of rows */
     for (size_t at = 0; at < r->n; at += CHUNK) {
         const size_t m = r->n - at < CHUNK ? r->n - at : CHUNK;
         if (!reserve(ev, s, s->len + m)) {
@@ -557,8 +770,14 @@ vn_status vn_eval_update_columns(vn_eval *ev, const vn_rows *r, const double *co
                         ev->cols.name[k]);
     if (r->slice && ev->by_count == 0)
         return fail(ev, VN_ERR_USAGE, "vn_eval_update: slice ids given but no by columns");
+    for (size_t i = 0; ev->binary && i < r->n; i++) {
+        const double y = r->y[(ptrdiff_t)i * r->y_stride];
+        if (y != 0.0 && y != 1.0)
+            return fail(ev, VN_ERR_DATA, "row %llu: y is %g; a binary label must be 0 or 1",
+                        (unsigned long long)(ev->rows_seen + i + 1), y);
+    }
     ev->weighted = ev->weighted || r->w != NULL;
-    if (append_plain(ev, r, x, strides))
+    if (append_plain(ev, r, x, strides) || append_sliced(ev, r))
         return ev->failed ? VN_ERR_NOMEM : VN_OK;
     for (size_t i = 0; i < r->n; i++) {
         const uint64_t row = ev->rows_seen + 1;
@@ -673,8 +892,118 @@ static vn_status set_input_names(vn_eval *ev, const char *path, const vn__csv *r
     return ev->source ? VN_OK : VN_ERR_NOMEM;
 }
 
+/* ---- the parallel reader's chunks into the evaluation ---- */
+
+typedef struct par_ctx {
+    vn_eval *ev;
+    bool weighted;
+    uint32_t *map; /* a chunk's local slice keys -> slice ids */
+    size_t mapcap;
+    uint32_t *ids;
+    size_t idcap;
+} par_ctx;
+
+static vn_status par_sink(void *arg, const vn__par_chunk *c)
+{
+    par_ctx *pc = arg;
+    vn_eval *ev = pc->ev;
+    ev->rows_read += c->records;
+    ev->rows_missing += c->missing;
+    if (c->n == 0)
+        return VN_OK;
+    if (ev->by_count) {
+        if (!vn__grow((void **)&pc->map, &pc->mapcap, c->nkeys, sizeof *pc->map) ||
+            !vn__grow((void **)&pc->ids, &pc->idcap, c->n, sizeof *pc->ids))
+            return VN_ERR_NOMEM;
+        for (size_t i = 0; i < c->nkeys; i++) {
+            uint32_t idx = 0;
+            VN_TRY(intern(ev, c->keys[i], c->keylen[i], &idx));
+            pc->map[i] = idx - 1;
+        }
+        for (size_t i = 0; i < c->n; i++)
+            pc->ids[i] = pc->map[c->key[i]];
+    }
+    const size_t base = pc->weighted ? 3 : 2;
+    const vn_rows rows = {c->n, c->col[0], 1, c->col[1], 1, pc->weighted ? c->col[2] : NULL, 1,
+                          ev->by_count ? pc->ids : NULL};
+    return vn_eval_update_columns(ev, &rows, c->col + base, NULL);
+}
+
+/* Reads what it can of a plain file on several threads (csvpar.c), then leaves the
+ * reader r positioned where the rest (nothing, or from the first chunk outside the
+ * common case) is to be read sequentially. */
+static vn_status read_parallel(vn_eval *ev, vn__csv *r, const char *path, const vn_csv_config *cfg,
+                               const size_t *cols, bool weighted, const size_t *bycol,
+                               const size_t *xcol)
+{
+    uint64_t start = 0, line = 0;
+    if (cfg->time || strcmp(path, "-") == 0 || !vn__csv_data_start(r, &start, &line) ||
+        2 + weighted + ev->cols.n > VN_PAR_MAX_NUM)
+        return VN_OK;
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return VN_OK; /* a FIFO, a device: opening it again could block or steal bytes */
+    const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return VN_OK; /* the sequential reader, which has it open, goes on */
+    vn__par_spec sp = {.fd = fd, .start = start, .line = line, .ncols = vn__csv_ncols(r),
+                       .delim = cfg->delimiter ? cfg->delimiter : vn__csv_default_delimiter(path),
+                       .max_field = cfg->max_field ? cfg->max_field : (size_t)1 << 20,
+                       .missing = cfg->missing, .weight = weighted ? 2 : -1,
+                       .binary = ev->binary,
+                       .nkey = ev->by_count, .key = bycol, .threads = ev->threads};
+    vn__hash h;
+    vn__hash_init(&h);
+    vn_status st = VN_OK;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size < start) {
+        close(fd);
+        return VN_OK;
+    }
+    sp.size = (uint64_t)sb.st_size;
+    if (cfg->hash) { /* the header's bytes, then the chunks' */
+        unsigned char buf[4096];
+        for (uint64_t at = 0; at < start && st == VN_OK;) {
+            const size_t want = start - at < sizeof buf ? (size_t)(start - at) : sizeof buf;
+            const ssize_t got = pread(fd, buf, want, (off_t)at);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0) {
+                close(fd);
+                return VN_OK;
+            }
+            vn__hash_update(&h, buf, (size_t)got);
+            at += (uint64_t)got;
+        }
+        sp.hash = &h;
+    }
+    sp.nnum = 0;
+    for (int i = 0; i < (weighted ? 3 : 2); i++)
+        sp.num[sp.nnum++] = cols[i];
+    for (size_t k = 0; k < ev->cols.n; k++)
+        sp.num[sp.nnum++] = xcol[k];
+    par_ctx pc = {ev, weighted, NULL, 0, NULL, 0};
+    vn__par_end end;
+    /* The chunks' rows are folded on the pool too (--threads), while the other readers
+     * parse: the hand-over, which runs one chunk at a time, stays short. */
+    st = vn__par_read(&sp, par_sink, &pc, &end, ev->err, sizeof ev->err);
+    close(fd);
+    vn__free(pc.map);
+    vn__free(pc.ids);
+    if (st == VN_ERR_IO) {
+        char msg[300];
+        vn__fmt(msg, sizeof msg, "%s", ev->err);
+        return fail(ev, st, "%s: %s", vn__csv_name(r), msg);
+    }
+    if (st != VN_OK)
+        return ev->failed ? st : fail(ev, st, "%s", st == VN_ERR_NOMEM ? "out of memory" : vn_strerror(st));
+    st = vn__csv_seek(r, end.offset, end.line, &end.hash, ev->rows_read);
+    if (st != VN_OK)
+        return fail(ev, st, "%s", vn__csv_errmsg(r));
+    return VN_OK;
+}
+
 /* The body of vn_eval_csv once the file is open. */
-static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, batch *b,
+static vn_status read_rows(vn_eval *ev, vn__csv *r, const char *path, const vn_csv_config *cfg, batch *b,
                            const char **byv, size_t *byl, vn__tsort *ts, vn__xbuf *tx,
                            size_t *xcol, double *xv)
 {
@@ -695,9 +1024,13 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
     }
     vn_status st = VN_OK;
     for (size_t c = 0; st == VN_OK && c < ev->by_count; c++)
-        st = find_column(ev, r, cfg->by[c], "by", &bycol[c]);
+        st = find_column(ev, r, cfg->by[c],
+                         ev->series ? "series" : ev->numeric_slices && c == 0 ? "horizon" : "by",
+                         &bycol[c]);
     if (st == VN_OK)
         st = set_input_names(ev, cfg->y ? vn__csv_name(r) : "", r, cols, weighted);
+    if (st == VN_OK)
+        st = read_parallel(ev, r, path, cfg, cols, weighted, bycol, xcol);
     const char *roles[3] = {"y", "prediction", "weight"};
     char *key = NULL;
     size_t keycap = 0;
@@ -725,6 +1058,16 @@ static vn_status read_rows(vn_eval *ev, vn__csv *r, const vn_csv_config *cfg, ba
         if (ok == 0) {
             ev->rows_missing++;
             continue;
+        }
+        if (ev->binary && v[0] != 0.0 && v[0] != 1.0) {
+            size_t fl;
+            const char *f = vn__csv_field(r, cols[0], &fl);
+            st = fail(ev, VN_ERR_DATA,
+                      "%s:%llu:%llu: y column \"%s\": \"%.*s\" is not a binary label (0 or 1)",
+                      vn__csv_name(r), (unsigned long long)vn__csv_field_line(r, cols[0]),
+                      (unsigned long long)vn__csv_field_col(r, cols[0]), ev->ycol,
+                      fl > 40 ? 40 : (int)fl, f);
+            break;
         }
         if (v[2] < 0.0) {
             st = fail(ev, VN_ERR_DATA, "%s:%llu:%llu: weight column \"%s\": negative weight %g",
@@ -840,7 +1183,7 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
             xp[k] = x + k * BATCH;
         vn__tsort ts = {0};
         vn__xbuf tx = {NULL, nx, 0, 0};
-        st = read_rows(ev, r, cfg, b, byv, byl, &ts, &tx, xcol, xv);
+        st = read_rows(ev, r, path, cfg, b, byv, byl, &ts, &tx, xcol, xv);
         vn__tsort_free(&ts);
         vn__xbuf_free(&tx);
     }
@@ -854,6 +1197,8 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
     vn__csv_free(r);
     if (st != VN_OK)
         ev->failed = true;
+    if (st == VN_ERR_NOMEM && !ev->err[0]) /* some NOMEM returns above carry no message */
+        vn__fmt(ev->err, sizeof ev->err, "out of memory");
     return st;
 }
 
@@ -922,13 +1267,15 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
         }
         st = abs_error_quantiles(y, p, w, n, weighted, qs, nq, qv);
     }
-    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx};
+    vn__bincache bc = {0};
+    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0};
     for (size_t m = 0; st == VN_OK && m < nms; m++) {
         char msg[VN_MSG_LEN];
         vn_value v;
         st = vn__metric_value(&ms[m], all, &rows, o, &v, msg, sizeof msg);
         out[m] = v.value;
     }
+    vn__bincache_clear(&bc);
     vn__free(all);
     vn__free(blk);
     vn__free(qv);
@@ -939,13 +1286,40 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
 static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const double *qs, size_t nq,
                               double *qv)
 {
-    const slice *s = &ev->slices[si];
+    slice *s = &ev->slices[si];
     vn__rowset rows = {s->y,  s->p, s->w, s->len, ev->weighted, nq, qs, qv,
-                       (const double *const *)s->x, ev->cols.n};
-    const bool store = ev->plan.needs & NEED_STORE;
+                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0};
+    const bool store = ev->plan.needs & NEED_STORE, ae = ae_mode(ev);
     const bool small = ev->min_count && s->acc->n < ev->min_count;
+    if (ae) { /* |e| alone was kept: quantiles in place (the handle is spent) */
+        if (ev->weighted && !s->aw && s->an && !ae_reserve(ev, s, 0))
+            return VN_ERR_NOMEM;
+        rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
+                            NULL, 0, NULL, s->ae, false, NULL, 0};
+        if (nq && s->an && !small) {
+            if (ev->weighted)
+                VN_TRY(vn__quantiles_weighted(s->ae, s->aw, s->an, qs, nq, qv));
+            else
+                vn__quantiles_type7(s->ae, s->an, qs, nq, qv);
+        }
+    }
+    double rank_err = NAN;
+    if (sketch_mode(ev)) { /* the quantiles from the sketch; no rows for the notes */
+        rows = (vn__rowset){NULL, NULL, NULL, 0, ev->weighted, nq, qs, qv, NULL, 0, NULL, NULL,
+                            false, NULL, 0};
+        if (nq && s->qsk.n && !small)
+            vn__sketch_quantiles(&s->qsk, ev->weighted, fmax(s->acc->emax, -s->acc->emin), qs,
+                                 nq, qv, &rank_err);
+    }
     if (store && nq && s->len && !small)
         VN_TRY(abs_error_quantiles(s->y, s->p, s->w, s->len, ev->weighted, qs, nq, qv));
+    if (ev->train) { /* the slice's training series; with no series, the one series */
+        rows.train = true;
+        const bool own = ev->series && s->key; /* the overall slice has no key */
+        rows.ty = vn__train_find(ev->train, own ? s->key : "", own ? s->keylen : 0, &rows.tn);
+    }
+    vn__bincache bc = {0}; /* the binary metrics of this slice sort its rows once */
+    rows.bin = &bc;
     for (size_t m = 0; m < ev->nms; m++) {
         vn_value *v = &res->values[si * ev->nms + m];
         char *msg = res->msgs + (si * ev->nms + m) * VN_MSG_LEN;
@@ -953,22 +1327,39 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
         if (small && k != MK_COUNT && k != MK_WEIGHT_SUM) {
             vn__fmt(msg, VN_MSG_LEN, "the slice has %llu rows, fewer than --min-count %llu",
                     (unsigned long long)s->acc->n, (unsigned long long)ev->min_count);
-            *v = (vn_value){NAN, VN_REASON_MIN_COUNT, msg, NAN, NAN, "", ""};
+            *v = (vn_value){NAN, VN_REASON_MIN_COUNT, msg, NAN, NAN, "", "", NAN};
             continue;
         }
-        VN_TRY(vn__metric_value(&ev->ms[m], s->acc, store ? &rows : NULL, &ev->opts, v, msg,
-                                VN_MSG_LEN));
+        const vn_status st = vn__metric_value(&ev->ms[m], s->acc,
+                                              store || ae || sketch_mode(ev) ? &rows : NULL,
+                                              &ev->opts, v, msg, VN_MSG_LEN);
+        if (st != VN_OK) {
+            vn__bincache_clear(&bc);
+            return st;
+        }
     }
+    rows.bin = NULL;
+    vn__bincache_clear(&bc);
     if (ev->ci.level > 0 && !small && s->len) {
         vn__ci_cfg ci = ev->ci;
         if (ev->auto_block)
             ci.block = vn__auto_block(s->len);
         VN_TRY(vn__ci_slice(&ev->plan, ev->ms, ev->nms, &ev->opts, qs, nq, &rows, si, &ci,
                             &res->values[si * ev->nms]));
+        if (ev->train)
+            vn__series_no_ci(ev->ms, ev->nms, &res->values[si * ev->nms]);
     }
+    if (si == 0 && nq && !isnan(rank_err))
+        VN_TRY(vn__note_add(res, "quantile_sketch", si,
+                            "Quantiles of |e| come from a mergeable sketch (--quantiles sketch): "
+                            "each is within %.2g %% of the exact value, and at most %.3g of the "
+                            "rows lie between it and the exact order statistic (rank error).",
+                            100.0 * VN_SKETCH_REL_ERROR, rank_err));
     if (!small)
-        VN_TRY(vn__notes_slice(res, si, s->acc, store ? &rows : NULL,
+        VN_TRY(vn__notes_slice(res, si, s->acc, store || ae ? &rows : NULL,
                                (ev->plan.needs & NEED_MOM) != 0));
+    if (!small && store && si == 0) /* crossing intervals and quantiles (interval.c) */
+        VN_TRY(vn__xmetric_notes(res, si, ev->ms, ev->nms, &rows));
     return VN_OK;
 }
 
@@ -1042,6 +1433,28 @@ static vn_status make_result(vn_eval *ev, vn_result **out)
     return VN_OK;
 }
 
+static int by_number(const void *a, const void *b)
+{
+    const slice *x = a, *y = b;
+    return vn__key_cmp_numeric(x->key, x->keylen, y->key, y->keylen);
+}
+
+vn_status vn_eval_train_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg)
+{
+    if (ev->failed)
+        return fail(ev, VN_ERR_USAGE, "the evaluation already failed: %s", ev->err);
+    if (!path || !cfg || !cfg->y)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: a path and the y column are required");
+    if (ev->series && !cfg->by)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: the evaluation has series; cfg->by names them");
+    if (ev->train)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: one training file per evaluation");
+    const vn_status st = vn__train_read(path, cfg, ev->series ? ev->by_count : 0, &ev->train,
+                                        ev->err, sizeof ev->err);
+    ev->failed = st != VN_OK;
+    return st;
+}
+
 vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
 {
     *out = NULL;
@@ -1053,6 +1466,8 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
         vn__fmt(ev->err, sizeof ev->err, "out of memory");
         return VN_ERR_NOMEM;
     }
+    if (ev->numeric_slices && ev->nslices > 2) /* the table is stale after this: spent */
+        qsort(ev->slices + 1, ev->nslices - 1, sizeof *ev->slices, by_number);
     double *qs = vn__calloc(nms ? 2 * nms : 1, sizeof *qs);
     vn_result *res = NULL;
     vn_status st = qs ? make_result(ev, &res) : VN_ERR_NOMEM;
@@ -1060,6 +1475,8 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
     for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
         st = finish_slice(ev, res, i, qs, nq, qs + nms);
     vn__free(qs);
+    if (st == VN_OK && ev->series && !(ev->min_count && ev->slices[0].acc->n < ev->min_count))
+        st = vn__series_pool(res, ev->train != NULL);
     if (st == VN_OK && ev->plots) {
         const slice *all = &ev->slices[0];
         st = vn__plots_build(all->y, all->p, all->w, all->len, ev->weighted, &ev->worst,
@@ -1097,7 +1514,8 @@ void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
 {
     const slice *sl = &ev->slices[s];
     *rows = (vn__rowset){sl->y,    sl->p, sl->w, sl->len, ev->weighted, 0,
-                         NULL,     NULL,  (const double *const *)sl->x, ev->cols.n};
+                         NULL,     NULL,  (const double *const *)sl->x, ev->cols.n, NULL, NULL,
+                         false,    NULL,  0};
 }
 
 vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,
@@ -1131,12 +1549,15 @@ void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m)
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v)
 {
     const slice *sl = &ev->slices[s];
+    const bool ae = ae_mode(ev);
     *v = (vn__eval_slice_view){sl->key, sl->keylen, sl->y, sl->p, sl->w, sl->len, sl->done,
-                               sl->acc};
+                               sl->acc, ae, sl->ae, sl->aw, sl->an,
+                               sketch_mode(ev) ? &sl->qsk : NULL};
 }
 
 vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn__acc *acc,
-                          const double *y, const double *p, const double *w, size_t n)
+                          const double *y, const double *p, const double *w, size_t n,
+                          const vn__qsketch *qsk)
 {
     if (fold(ev, true) != VN_OK)
         return fail(ev, VN_ERR_NOMEM, "out of memory");
@@ -1148,6 +1569,20 @@ vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn_
         for (size_t i = 0; i < n; i++)
             if (!push(ev, s, y[i], p[i], w[i], NULL, NULL, 0))
                 return fail(ev, VN_ERR_NOMEM, "out of memory");
+    if (ae_mode(ev) && n) {
+        /* the weights are kept when given; whether they count is ev->weighted's to say
+         * (a state's flag, set by its reader) */
+        if (!ae_reserve_w(ev, s, n, w != NULL))
+            return fail(ev, VN_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            s->ae[s->an + i] = y ? fabs(p[i] - y[i]) : p[i];
+            if (s->aw)
+                s->aw[s->an + i] = w ? w[i] : 1.0;
+        }
+        s->an += n;
+    }
+    if (qsk && sketch_mode(ev) && !vn__sketch_merge(&s->qsk, qsk, true))
+        return fail(ev, VN_ERR_NOMEM, "out of memory");
     vn__acc_merge(s->acc, acc, &ev->plan);
     s->done = s->len; /* every row is in the state */
     return VN_OK;

@@ -27,6 +27,12 @@ typedef enum vn__kind {
     MK_ADJ_R2, MK_EXPVAR, MK_HUBER, MK_PSEUDO_HUBER, MK_LOG_COSH, MK_PINBALL, MK_D2_ABS,
     MK_D2_PINBALL, MK_D2_TWEEDIE, MK_POISSON, MK_GAMMA, MK_TWEEDIE, MK_PEARSON,
     MK_SPEARMAN, MK_KENDALL, MK_CCC, MK_NRMSE, MK_MDA, MK_MASE, MK_RMSSE,
+    /* interval, quantile and probabilistic scores over input columns (interval.c) */
+    MK_COVERAGE, MK_IWIDTH, MK_ISCORE, MK_WIS, MK_QPINBALL, MK_QCOVERAGE, MK_CRPS_ENS,
+    MK_CRPS_GAUSS, MK_LOGS_GAUSS,
+    /* binary classification: a 0/1 label and a score (binary.c) */
+    MK_ROC_AUC, MK_AVG_PRECISION, MK_LOG_LOSS, MK_BRIER, MK_ECE, MK_PREC_AT_REC,
+    MK_REC_AT_PREC, MK_SPEC_AT_SENS, MK_SENS_AT_SPEC,
     MK__COUNT,
     MK_EXPR,   /* a custom metric: an expression (custom.c) */
     MK_CUSTOM, /* a custom metric implemented in C (vn_metric_def) */
@@ -43,6 +49,8 @@ enum {
     NEED_LOGCOSH = 1u << 5,
     NEED_SLOT = 1u << 6,  /* a parameterised per-row loss: huber, pinball, deviance ... */
     NEED_STORE = 1u << 7, /* the slice's rows are kept for order statistics / ranks */
+    NEED_AE = 1u << 8,    /* quantiles of |e|: |e| (and weights) are kept, 8 bytes a row,
+                             unless NEED_STORE keeps the rows anyway */
 };
 
 /* Parameterised per-row losses summed in "slots"; the sums of custom expressions
@@ -62,7 +70,9 @@ typedef struct vn__slot {
 } vn__slot;
 
 #define VN_MAX_PARAMS 2
-#define VN_KEY_MAX 96
+#define VN_KEY_MAX 256
+/* Input columns one built-in metric may read (ensemble members, quantile columns). */
+#define VN_MAX_XCOLS 256
 
 /* One requested metric. */
 typedef struct vn__mspec {
@@ -76,6 +86,15 @@ typedef struct vn__mspec {
                                   first of theirs) */
     vn__umetric *um;           /* MK_EXPR, MK_CUSTOM: the metric (owned by the list that
                                   parsed it, NULL in a result's copy) */
+    /* Built-in metrics over input columns (interval.c): the columns' indices in the names
+     * table, a number per column (quantile level, interval alpha; NaN if none) and small
+     * coded options. Plain arrays, so that a result's copy needs no ownership. */
+    uint16_t nxcol;
+    uint16_t xcol[VN_MAX_XCOLS];
+    double xlev[VN_MAX_XCOLS];
+    int16_t xopt;              /* crps_ensemble: 1 = fair; coverage: 1 = bins by |y| */
+    uint16_t nbins, bin;       /* coverage by magnitude: bin (1-based) of nbins */
+    uint16_t nexpand;          /* > 1 while parsing: a list form to expand into that many */
 } vn__mspec;
 
 /* Parses a metric list into specs (duplicates by key dropped). Items are separated by
@@ -95,6 +114,30 @@ void vn__mspecs_free(vn__mspec *ms, size_t n);
 const char *vn__metric_param_name(const vn__mspec *ms, int j);
 /* nrmse's norm names, indexed by the coded value. */
 extern const char *const vn__nrmse_norms[4];
+
+/* ---- metrics over input columns (interval.c) ---- */
+struct vn__rowset;
+struct vn__acc;
+/* Is kind one of them? */
+bool vn__xkind(vn__kind kind);
+/* Parses the parameters params[0..len) of a metric over input columns (items separated
+ * by sep outside brackets and quotes) into ms, whose info and kind are set (MK_PINBALL
+ * for pinball with col=); the columns are interned into cols. VN_ERR_USAGE with a
+ * message naming the metric and parameter. */
+vn_status vn__xparse(const char *params, size_t len, char sep, vn__names *cols, vn__mspec *ms,
+                     char *errbuf, size_t errlen);
+/* The next item of s[0..len) from *at, separated by sep outside brackets and double
+ * quotes; false at the end. */
+bool vn__param_next(const char *s, size_t len, char sep, size_t *at, const char **item,
+                    size_t *ilen);
+/* Replaces list-form spec (*ms)[n] (nexpand > 1) by its nexpand single specs at
+ * (*ms)[n..n+nexpand), growing *ms (capacity *cap). */
+vn_status vn__xexpand(vn__mspec **ms, size_t *cap, size_t n, const vn__names *cols,
+                      char *errbuf, size_t errlen);
+/* The value of a metric over input columns on a slice's stored rows. */
+vn_status vn__xmetric_value(const vn__mspec *ms, const struct vn__acc *a,
+                            const struct vn__rowset *rows,
+                            vn_value *v, char *msg, size_t len);
 
 /* Accumulator state of a run of rows: mergeable; merging in a fixed order is
  * deterministic. Slots are a trailing array of nslots entries. */
@@ -155,7 +198,41 @@ typedef struct vn__rowset {
      * order like y; NULL when there is none. */
     const double *const *x;
     size_t nx;
+    /* The binary metrics' rows sorted by score (binary.c), shared by the metrics of one
+     * slice: NULL = each sorts for itself. Owned by whoever set it, one thread only. */
+    struct vn__bincache *bin;
+    /* Set (and y, p NULL) when only |e| was kept (NEED_AE): |e| of the rows, in some
+     * order, with their weights in w (w NULL: every weight is 1). */
+    const double *ae;
+    /* mase, rmsse: train set when a training file gives the scale (vn_eval_train_csv):
+     * ty[0..tn) is this slice's training series in time order, NULL when it has none. */
+    bool train;
+    const double *ty;
+    size_t tn;
 } vn__rowset;
+
+/* ---- binary classification: a 0/1 label y and a score ŷ (binary.c) ---- */
+/* The scores of a slice's positive and negative rows, each sorted ascending (with their
+ * weights when weighted), made once by the first binary metric that needs them and read
+ * by the others. Zero-initialise; vn__bincache_clear frees. */
+typedef struct vn__bincache {
+    bool ready;
+    size_t np, nn;              /* positive rows (y = 1), negative rows (y = 0) */
+    double *ps, *ns;            /* their scores, ascending */
+    double *pw, *nw;            /* their weights in the same order; NULL unweighted */
+    vn__ksum P, N;              /* total weight of each class */
+    uint64_t bad;               /* rows whose label is neither 0 nor 1 */
+    double bad_y;               /* the first such label */
+} vn__bincache;
+void vn__bincache_clear(vn__bincache *c);
+/* Is kind a binary classification metric; an operating point reported with its
+ * threshold (vn_value.threshold)? */
+bool vn__binkind(vn__kind kind);
+bool vn__has_threshold(vn__kind kind);
+/* The value of binary metric ms on a slice's stored rows (rows->bin used as a cache
+ * when set); for operating points also v->threshold. As vn__metric_value. */
+vn_status vn__binary_value(const vn__mspec *ms, const vn__rowset *rows, vn_value *v, char *msg,
+                           size_t len);
 
 /* Tweedie unit deviance of (y, ŷ) with power pw, as scikit-learn writes it; *bad is set
  * when (y, ŷ) lies outside the power's domain (the value is then 0). */
@@ -331,6 +408,11 @@ struct vn_result {
 /* Adds a note (message copied). */
 vn_status vn__note_add(vn_result *res, const char *code, size_t slice, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Notes on crossing intervals and quantiles (counts, not fixed) of the metrics over
+ * input columns, for slice s (interval.c). */
+vn_status vn__xmetric_notes(vn_result *res, size_t s, const vn__mspec *ms, size_t nms,
+                            const vn__rowset *rows);
 
 /* Plain-language notes on slice s from its state and (optionally) stored rows;
  * `moments` says whether the state carries the centred moments (NEED_MOM). */

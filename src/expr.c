@@ -215,6 +215,11 @@ static uint32_t perr(parser *p, size_t at, const char *fmt, ...)
     va_start(ap, fmt);
     vn__vfmt(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages quote the source (a quoted column name may hold a line break): keep them
+     * one line, control bytes shown as '?' (fuzz_expr found it). */
+    for (unsigned char *c = (unsigned char *)msg; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            *c = '?';
     vn__fmt(p->errbuf, p->errlen, "expression:%u:%u: %s", (unsigned)line, (unsigned)col, msg);
     p->st = VN_ERR_DATA;
     return NONE;

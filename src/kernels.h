@@ -58,6 +58,12 @@ vn_status vn__quantiles_weighted(double *x, double *w, size_t n, const double *q
  * with Neumaier compensation. Allocates nothing. */
 double vn__top_k_sum(double *x, size_t n, size_t k);
 
+/* Sum of the squares of the k largest values of x[0..n) (all >= 0, k <= n), x untouched:
+ * the k-th largest by radix selection (scratch: a few hundred KB, or a copy of x when
+ * that fails), then one compensated pass. Summation order differs from vn__top_k_sum's
+ * on the squares, so the last bits may too. */
+double vn__top_k_sumsq(const double *x, size_t n, size_t k);
+
 /* Average ranks (1-based; ties get the mean of their positions, (first + last)/2, exactly
  * as scipy.stats.rankdata(method='average')) of x[0..n) into ranks[0..n); n may be 0.
  * Scratch: 32n bytes. Returns VN_ERR_NOMEM if it cannot be had. */

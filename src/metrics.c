@@ -62,13 +62,13 @@ static const metric_def catalog[] = {
     {{"medae", "", "", LOWER, "", "median absolute error",
       "Median of |e|: unweighted as numpy.median; weighted by the averaged inverted CDF. "
       "Exact, by selection."},
-     MK_MEDAE, NEED_STORE, NOPARAM},
+     MK_MEDAE, NEED_AE, NOPARAM},
     {{"abs_error_quantile", "q", "p50_abs_error,p90_abs_error,p95_abs_error,p99_abs_error",
       LOWER, "", "quantile q of |e|",
       "Quantile q (0..1) of |e|: unweighted linear interpolation (Hyndman-Fan type 7, "
       "numpy's default); weighted: averaged inverted CDF. Exact, by selection. Aliases "
       "pNN_abs_error set q = NN/100."},
-     MK_AEQ, NEED_STORE, PARAM1("q", REQ, 0, 1, false, false)},
+     MK_AEQ, NEED_AE, PARAM1("q", REQ, 0, 1, false, false)},
     {{"mape", "", "", LOWER, "%", "mean absolute percentage error",
       "100*sum(w*|e|/|y|)/W. Rows with y = 0 follow the zero policy (--zero): nan "
       "(default) makes it undefined, skip leaves them out, eps divides by "
@@ -156,15 +156,106 @@ static const metric_def catalog[] = {
      MK_NRMSE, NEED_MOM, PARAM1("norm", 0, 0, 3, true, false)},
     {{"mda", "", "", HIGHER, "1", "mean directional accuracy",
       "Share of t >= 2 with sign(y_t - y_{t-1}) = sign(yhat_t - y_{t-1}), rows in input "
-      "order (per slice). Unweighted."},
+      "order (per slice). Unweighted. With --series, overall: the unweighted mean of the "
+      "per-series values."},
      MK_MDA, NEED_STORE, NOPARAM},
     {{"mase", "m=1", "", LOWER, "1", "mean absolute scaled error",
       "mae / mean_{t>m} |y_t - y_{t-m}|: the scale is the in-sample seasonal-naive error "
-      "of the evaluated y, in input order (per slice). n <= m: undefined."},
+      "of the evaluated y, in input order (per slice), or of the training series with "
+      "--train (Hyndman & Koehler 2006). n <= m: undefined. With --series, overall: the "
+      "unweighted mean of the per-series values (M4)."},
      MK_MASE, NEED_STORE, PARAM1("m", 1, 1, 1e9, true, false)},
     {{"rmsse", "m=1", "", LOWER, "1", "root mean squared scaled error",
-      "sqrt(mse / mean_{t>m} (y_t - y_{t-m})^2), scale as mase."},
+      "sqrt(mse / mean_{t>m} (y_t - y_{t-m})^2), scale and --series pooling as mase "
+      "(unweighted; M5 weights series by sales)."},
      MK_RMSSE, NEED_STORE, PARAM1("m", 1, 1, 1e9, true, false)},
+    /* Binary classification: y a 0/1 label, yhat a score (binary.c; --task binary).
+     * Thresholds are the distinct scores; a row is predicted 1 when yhat >= t. */
+    {{"roc_auc", "", "", HIGHER, "1", "area under the ROC curve",
+      "Trapezoidal area under (FPR, TPR) over the distinct score thresholds: the share of "
+      "(positive, negative) pairs ranked right, tied pairs counting half; as scikit-learn "
+      "roc_auc_score. One class absent: undefined (one_class)."},
+     MK_ROC_AUC, NEED_STORE, NOPARAM},
+    {{"average_precision", "", "", HIGHER, "1", "average precision (area under the PR steps)",
+      "sum_k (R_k - R_{k-1}) P_k over the distinct score thresholds, descending; as "
+      "scikit-learn average_precision_score. No positive row: undefined (one_class)."},
+     MK_AVG_PRECISION, NEED_STORE, NOPARAM},
+    {{"log_loss", "", "", LOWER, "1", "logarithmic loss (cross-entropy)",
+      "-sum(w*(y*log(p) + (1 - y)*log(1 - p)))/W with p = yhat clipped to [1e-15, 1 - 1e-15], "
+      "as scikit-learn log_loss(eps=1e-15); yhat outside [0, 1]: undefined (domain)."},
+     MK_LOG_LOSS, NEED_STORE, NOPARAM},
+    {{"brier", "", "brier_score", LOWER, "1", "Brier score",
+      "sum(w*(yhat - y)^2)/W, as scikit-learn brier_score_loss; yhat outside [0, 1]: "
+      "undefined (domain)."},
+     MK_BRIER, NEED_STORE, NOPARAM},
+    {{"ece", "bins=10", "", LOWER, "1", "expected calibration error, equal-count bins",
+      "sum_b (W_b/W)*|mean_w(y) - mean_w(yhat)| over bins of the rows sorted by yhat, cut "
+      "after rows floor(b*n/bins) (b = 1 .. bins - 1), each cut moved past rows tied with "
+      "it; yhat outside [0, 1]: undefined (domain)."},
+     MK_ECE, NEED_STORE, PARAM1("bins", 10, 1, 1e6, true, false)},
+    {{"precision_at_recall", "r", "", HIGHER, "1", "best precision with recall >= r",
+      "max P_k over thresholds with R_k >= r (ties: the higher recall), reported with its "
+      "threshold. No positive row: undefined (one_class)."},
+     MK_PREC_AT_REC, NEED_STORE, PARAM1("r", REQ, 0, 1, false, false)},
+    {{"recall_at_precision", "p", "", HIGHER, "1", "best recall with precision >= p",
+      "max R_k over thresholds with P_k >= p (ties: the higher precision), reported with "
+      "its threshold; none reaches p: undefined (unreachable)."},
+     MK_REC_AT_PREC, NEED_STORE, PARAM1("p", REQ, 0, 1, false, false)},
+    {{"specificity_at_sensitivity", "s", "", HIGHER, "1",
+      "best specificity (TNR) with sensitivity (TPR) >= s",
+      "max TNR_k over thresholds with TPR_k >= s (ties: the higher TPR), reported with its "
+      "threshold. One class absent: undefined (one_class)."},
+     MK_SPEC_AT_SENS, NEED_STORE, PARAM1("s", REQ, 0, 1, false, false)},
+    {{"sensitivity_at_specificity", "s", "", HIGHER, "1",
+      "best sensitivity (TPR) with specificity (TNR) >= s",
+      "max TPR_k over thresholds with TNR_k >= s (ties: the higher TNR), reported with its "
+      "threshold; none reaches s: undefined (unreachable)."},
+     MK_SENS_AT_SPEC, NEED_STORE, PARAM1("s", REQ, 0, 1, false, false)},
+    /* Interval, quantile and probabilistic scores: they read input columns named as
+     * parameters (docs/metrics.md, "Metrics over input columns"); interval.c parses
+     * those parameters and computes the values from the stored rows. */
+    {{"coverage", "lo,hi,level,bins", "", NODIR, "1",
+      "share of y inside [lo, hi]",
+      "sum(w*[lo <= y <= hi])/W, closed interval; level=L states the nominal coverage and "
+      "the gap (coverage - L); bins=B gives the coverage in B equal-count bins of |yhat| "
+      "(mag=y: of |y|), one metric per bin. Rows with lo > hi count as not covered and "
+      "are reported."},
+     MK_COVERAGE, NEED_STORE, NOPARAM},
+    {{"interval_width", "lo,hi", "", LOWER, "", "mean interval width",
+      "sum(w*(hi - lo))/W; crossing rows (lo > hi) are reported, not fixed."},
+     MK_IWIDTH, NEED_STORE, NOPARAM},
+    {{"interval_score", "lo,hi,alpha", "winkler", LOWER, "",
+      "interval (Winkler) score of a central (1 - alpha) interval",
+      "Mean of (hi - lo) + (2/alpha)(lo - y)+ + (2/alpha)(y - hi)+ (Winkler 1972; "
+      "Gneiting & Raftery 2007, eq. 43)."},
+     MK_ISCORE, NEED_STORE, NOPARAM},
+    {{"wis", "median,lo,hi,alpha", "", LOWER, "",
+      "weighted interval score",
+      "Mean of (|y - m|/2 + sum_k (alpha_k/2) IS_alpha_k(lo_k, hi_k))/(K + 1/2) for a "
+      "median m and K central intervals (Bracher et al. 2021, eq. 2); equals twice the "
+      "mean pinball loss over the 2K + 1 quantiles."},
+     MK_WIS, NEED_STORE, NOPARAM},
+    {{"quantile_coverage", "q,col", "", NODIR, "1",
+      "share of y <= the q-quantile column (calibration)",
+      "sum(w*[y <= col])/W against the nominal level q (the gap is stated); list forms "
+      "q=[...],col=[...] give one metric per level."},
+     MK_QCOVERAGE, NEED_STORE, NOPARAM},
+    {{"crps_ensemble", "members,estimator", "", LOWER, "",
+      "CRPS of an ensemble forecast",
+      "Mean over rows of (1/m) sum_i |x_i - y| - c sum_{i,j} |x_i - x_j| with "
+      "c = 1/(2m^2) (standard: the CRPS of the ensemble's empirical distribution) or "
+      "1/(2m(m - 1)) (estimator=fair; Ferro 2014); O(m log m) per row by sorting."},
+     MK_CRPS_ENS, NEED_STORE, NOPARAM},
+    {{"crps_gaussian", "sigma,mu", "", LOWER, "", "CRPS of a Gaussian forecast",
+      "Mean of sigma*(z*(2*Phi(z) - 1) + 2*phi(z) - 1/sqrt(pi)), z = (y - mu)/sigma, "
+      "mu = yhat unless mu= names a column (Gneiting & Raftery 2007, eq. 21); sigma <= 0 "
+      "is undefined (domain)."},
+     MK_CRPS_GAUSS, NEED_STORE, NOPARAM},
+    {{"log_score_gaussian", "sigma,mu", "", LOWER, "",
+      "log score (negative log density) of a Gaussian forecast",
+      "Mean of -log N(y; mu, sigma^2) = log(sigma) + log(2*pi)/2 + z^2/2, mu = yhat "
+      "unless mu= names a column; sigma <= 0 is undefined (domain)."},
+     MK_LOGS_GAUSS, NEED_STORE, NOPARAM},
 };
 
 #define NCATALOG (sizeof catalog / sizeof catalog[0])
@@ -190,6 +281,18 @@ const char *vn_default_metrics(void)
 {
     return "count,mean_error,mae,rmse,mape,wmape,smape,r2,medae,p95_abs_error,"
            "p99_abs_error,max_error,huber,pinball:q=0.1,pinball:q=0.5,pinball:q=0.9";
+}
+
+const char *vn_task_default_metrics(vn_task task)
+{
+    switch (task) {
+    case VN_TASK_REGRESSION: return vn_default_metrics();
+    case VN_TASK_BINARY:
+        return "count,roc_auc,average_precision,log_loss,brier,ece,precision_at_recall:r=0.9,"
+               "recall_at_precision:p=0.9,specificity_at_sensitivity:s=0.95,"
+               "sensitivity_at_specificity:s=0.95";
+    }
+    return NULL;
 }
 
 /* Is `name` (len bytes) one of the comma-separated words of `list`? */
@@ -240,7 +343,7 @@ static const metric_def *def_of(const vn__mspec *ms)
 
 const char *vn__metric_param_name(const vn__mspec *ms, int j)
 {
-    const bool custom = ms->kind == MK_EXPR || ms->kind == MK_CUSTOM;
+    const bool custom = ms->kind == MK_EXPR || ms->kind == MK_CUSTOM || ms->nxcol;
     return j < VN_MAX_PARAMS && !custom ? def_of(ms)->param[j].name : NULL;
 }
 
@@ -291,16 +394,26 @@ static vn_status parse_param(const metric_def *d, const char *s, size_t len, vn_
     return VN_OK;
 }
 
-/* Parses one metric spec "id[:name=value]..." of length len. */
-static vn_status parse_one(const char *s, size_t len, vn__mspec *ms, char *errbuf, size_t errlen)
+/* Parses one metric spec "id[:name=value]..." or "id(name=value, ...)" of length len;
+ * metrics over input columns intern theirs into cols. */
+static vn_status parse_one(const char *s, size_t len, vn__names *cols, vn__mspec *ms,
+                           char *errbuf, size_t errlen)
 {
     memset(ms, 0, sizeof *ms);
     ms->slot = -1;
     VN_RETURN_IF(len >= VN_KEY_MAX, VN_ERR_USAGE, "metric spec too long: \"%.*s\"", (int)len, s);
     memcpy(ms->key, s, len);
     ms->key[len] = '\0';
-    const char *colon = memchr(s, ':', len);
-    const size_t idlen = colon ? (size_t)(colon - s) : len;
+    size_t idlen = 0;
+    while (idlen < len && s[idlen] != ':' && s[idlen] != '(')
+        idlen++;
+    /* the parameters: after the first ':', separated by ':'; or inside "(...)", by ',' */
+    const bool paren = idlen < len && s[idlen] == '(';
+    const char *colon = idlen < len ? s + idlen : NULL;
+    size_t plen = colon ? len - idlen - 1 : 0;
+    VN_RETURN_IF(paren && s[len - 1] != ')', VN_ERR_USAGE,
+                 "metric \"%.*s\": the parameters have no closing \")\"", (int)idlen, s);
+    plen -= paren;
     double alias_q;
     const metric_def *d = find_def(s, idlen, &alias_q);
     VN_RETURN_IF(!d, VN_ERR_USAGE, "unknown metric \"%.*s\" (vernier metrics lists them)",
@@ -315,12 +428,15 @@ static vn_status parse_one(const char *s, size_t len, vn__mspec *ms, char *errbu
         VN_RETURN_IF(colon, VN_ERR_USAGE, "metric \"%.*s\" takes no parameters (it fixes q)",
                      (int)idlen, s);
     }
-    for (const char *p = colon; p && p < s + len;) {
-        const char *next = memchr(p + 1, ':', (size_t)(s + len - p - 1));
-        const char *end = next ? next : s + len;
-        VN_TRY(parse_param(d, p + 1, (size_t)(end - p - 1), ms, errbuf, errlen));
-        p = next;
-    }
+    const char *ps = colon ? colon + 1 : s + len, *item;
+    size_t at = 0, ilen;
+    bool cols_form = vn__xkind(d->kind);
+    while (d->kind == MK_PINBALL && !cols_form && vn__param_next(ps, plen, paren ? ',' : ':', &at, &item, &ilen))
+        cols_form = ilen >= 4 && memcmp(item, "col=", 4) == 0;
+    if (cols_form)
+        return vn__xparse(ps, plen, paren ? ',' : ':', cols, ms, errbuf, errlen);
+    for (at = 0; vn__param_next(ps, plen, paren ? ',' : ':', &at, &item, &ilen);)
+        VN_TRY(parse_param(d, item, ilen, ms, errbuf, errlen));
     for (int j = 0; j < VN_MAX_PARAMS; j++)
         VN_RETURN_IF(d->param[j].name && isnan(ms->param[j]), VN_ERR_USAGE,
                      "metric \"%s\" needs %s%s (e.g. %s:%s=%s)", d->info.id, d->param[j].name,
@@ -397,11 +513,20 @@ vn_status vn__metrics_parse_ex(const char *list, const vn_metric_def *defs, size
             break;
         }
         bool custom = false;
+        if (!vn__grow((void **)&ms, &cap, n + 1, sizeof *ms)) { /* list forms expand */
+            st = VN_ERR_NOMEM;
+            break;
+        }
         memset(&ms[n], 0, sizeof ms[n]);
         ms[n].slot = -1;
         st = vn__custom_parse(p, len, defs, ndefs, cols, &ms[n], &custom, errbuf, errlen);
         if (st == VN_OK && !custom)
-            st = parse_one(p, len, &ms[n], errbuf, errlen);
+            st = parse_one(p, len, cols, &ms[n], errbuf, errlen);
+        if (st == VN_OK && ms[n].nexpand > 1) { /* a list form: one spec per level or bin */
+            const size_t k = ms[n].nexpand;
+            st = vn__xexpand(&ms, &cap, n, cols, errbuf, errlen);
+            n += st == VN_OK ? k - 1 : 0; /* the last one goes on below */
+        }
         if (st != VN_OK)
             break;
         /* The same metric twice (by alias, or with its default written out) is kept
@@ -414,9 +539,10 @@ vn_status vn__metrics_parse_ex(const char *list, const vn_metric_def *defs, size
                 vn__fmt(errbuf, errlen, "metric %s is defined twice", ms[n].key);
                 st = VN_ERR_USAGE;
             }
-            dup = dup || (ms[n].um ? same_key
-                                   : ms[i].info == ms[n].info && ms[i].param[0] == ms[n].param[0] &&
-                                         ms[i].param[1] == ms[n].param[1]);
+            dup = dup || (ms[n].um || ms[n].nxcol || ms[i].nxcol
+                              ? same_key
+                              : ms[i].info == ms[n].info && ms[i].param[0] == ms[n].param[0] &&
+                                    ms[i].param[1] == ms[n].param[1]);
         }
         if (dup || st != VN_OK) {
             vn__custom_free(ms[n].um);
@@ -466,6 +592,17 @@ vn_status vn__undefined(vn_value *v, vn_reason r, char *msg, size_t len, const c
 static vn_status skill(vn_value *v, double num, double den, bool constant, const vn__opts *o,
                        char *msg, size_t len)
 {
+    /* Sums of squares that overflow (|y| or |e| near 1e154 and beyond) make den or num
+     * inf or NaN: that is an overflow, not a constant y (docs/robustness.md). */
+    if (!constant && (!isfinite(num) || !isfinite(den)))
+        return vn__undefined(v, VN_REASON_OVERFLOW, msg, len,
+                             "a sum of squares is not finite in double precision");
+    /* y varies (min < max) yet its sum of squares is 0: the squares underflowed, or
+     * overflowed into a NaN that the moments clamp to 0 (/tmp/fuzz-findings.md #3) */
+    if (!constant && den == 0.0)
+        return vn__undefined(v, VN_REASON_OVERFLOW, msg, len,
+                             "y varies, but its sum of squares is not representable in "
+                             "double precision");
     /* A constant y is detected exactly (min == max): the denominator of a deviance at
      * the rounded mean is rounding noise then, not 0. */
     if (constant || den == 0.0 || isnan(den)) {
@@ -587,15 +724,16 @@ static vn_status spearman(const vn__rowset *r, double *out)
     return st;
 }
 
-/* Seasonal-naive scale of the stored y: mean over t > m of |y_t − y_{t−m}|^k, k = 1, 2. */
-static double naive_scale(const vn__rowset *r, size_t m, int k)
+/* Seasonal-naive scale of a series y[0..n) in time order (n > m): mean over t > m of
+ * |y_t − y_{t−m}|^k, k = 1 (mase), 2 (rmsse). Hyndman & Koehler (2006). */
+static double naive_scale(const double *y, size_t n, size_t m, int k)
 {
     vn__ksum s = {0, 0};
-    for (size_t t = m; t < r->n; t++) {
-        const double d = r->y[t] - r->y[t - m];
+    for (size_t t = m; t < n; t++) {
+        const double d = y[t] - y[t - m];
         vn__ksum_add(&s, k == 1 ? fabs(d) : d * d);
     }
-    return vn__ksum_get(&s) / (double)(r->n - m);
+    return vn__ksum_get(&s) / (double)(n - m);
 }
 
 static int sign(double x) { return (x > 0) - (x < 0); }
@@ -614,7 +752,7 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     v->value = NAN;
     v->reason = VN_REASON_NONE;
     v->message = "";
-    v->lo = v->hi = NAN;
+    v->lo = v->hi = v->threshold = NAN;
     v->ci_method = v->ci_note = "";
     msg[0] = '\0';
     const double W = vn__ksum_get(&a->W), n = (double)a->n;
@@ -648,8 +786,17 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
     case MK_CUSTOM: VN_TRY(vn__custom_value(ms, a, rows, v, msg, len)); break;
     case MK_MEAN_ERROR: v->value = vn__ksum_get(&a->E) / W; break;
     case MK_MAE: v->value = mae; break;
-    case MK_MSE: v->value = mse; break;
-    case MK_RMSE: v->value = sqrt(mse); break;
+    case MK_MSE:
+    case MK_RMSE:
+        /* Squares of errors below ~1e-162 underflow: mse is then correctly rounded to 0
+         * (or to a few subnormal bits) though the errors are not 0, and sqrt(mse) would
+         * call a model with errors of 1e-200 perfect. Reported, not rounded away. */
+        if (mae > 0.0 && mse < DBL_MIN)
+            return vn__undefined(v, VN_REASON_OVERFLOW, msg, len,
+                                 "the squared errors underflow double precision "
+                                 "(mean |e| = %.3g)", mae);
+        v->value = ms->kind == MK_MSE ? mse : sqrt(mse);
+        break;
     case MK_MAX_ERROR: v->value = fmax(a->emax, -a->emin); break;
     case MK_MEDAE: v->value = stored_quantile(rows, 0.5); break;
     case MK_AEQ: v->value = stored_quantile(rows, q); break;
@@ -744,6 +891,9 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
         if (ms->kind == MK_CCC) {
             const double d = vn__ksum_get(&a->WY) / W - vn__ksum_get(&a->WP) / W;
             const double den = a->Syy + a->Spp + (W - 1.0) * d * d;
+            if (!(const_y && const_p) && (den == 0.0 || !isfinite(den)))
+                return vn__undefined(v, VN_REASON_OVERFLOW, msg, len,
+                                 "a sum of squares is not representable in double precision");
             if (W <= 1.0 || den == 0.0)
                 return vn__undefined(v, VN_REASON_CONSTANT_INPUT, msg, len,
                                  "y and yhat are the same constant");
@@ -753,8 +903,12 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
         if (const_y || const_p)
             return vn__undefined(v, VN_REASON_CONSTANT_INPUT, msg, len, "%s is constant",
                              const_y ? "y" : "yhat");
-        if (ms->kind == MK_PEARSON)
-            v->value = fmax(-1.0, fmin(1.0, a->Syp / (sqrt(a->Syy) * sqrt(a->Spp))));
+        if (ms->kind == MK_PEARSON) {
+            /* fmin(1, NaN) is 1: an overflowed moment (inf/inf) must stay NaN, and be
+             * reported as an overflow below, not clamped into a perfect correlation */
+            const double r = a->Syp / (sqrt(a->Syy) * sqrt(a->Spp));
+            v->value = isnan(r) ? r : fmax(-1.0, fmin(1.0, r));
+        }
         else if (ms->kind == MK_SPEARMAN)
             VN_TRY(spearman(rows, &v->value));
         else
@@ -793,18 +947,60 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
         v->value = (double)hit / (double)(rows->n - 1);
         break;
     }
+    case MK_COVERAGE:
+    case MK_IWIDTH:
+    case MK_ISCORE:
+    case MK_WIS:
+    case MK_QPINBALL:
+    case MK_QCOVERAGE:
+    case MK_CRPS_ENS:
+    case MK_CRPS_GAUSS:
+    case MK_LOGS_GAUSS:
+        VN_TRY(vn__xmetric_value(ms, a, rows, v, msg, len));
+        if (v->reason != VN_REASON_NONE)
+            return VN_OK;
+        break;
+    case MK_ROC_AUC:
+    case MK_AVG_PRECISION:
+    case MK_LOG_LOSS:
+    case MK_BRIER:
+    case MK_ECE:
+    case MK_PREC_AT_REC:
+    case MK_REC_AT_PREC:
+    case MK_SPEC_AT_SENS:
+    case MK_SENS_AT_SPEC:
+        VN_TRY(vn__binary_value(ms, rows, v, msg, len));
+        if (v->reason != VN_REASON_NONE)
+            return VN_OK;
+        break;
     case MK_MASE:
     case MK_RMSSE: {
         const size_t m = (size_t)q;
-        if (rows->n <= m)
-            return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
-                             "needs more than m = %zu rows for the naive scale", m);
-        const double scale = naive_scale(rows, m, ms->kind == MK_MASE ? 1 : 2);
-        if (scale == 0.0)
-            return vn__undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
-                             "the seasonal-naive error of y (m = %zu) is 0", m);
+        const int k = ms->kind == MK_MASE ? 1 : 2;
+        double scale;
+        if (rows->train) { /* the scale of the series the model was fitted on */
+            if (!rows->ty)
+                return vn__undefined(v, VN_REASON_NO_TRAINING, msg, len,
+                                 "the series is not in the training file");
+            if (rows->tn <= m)
+                return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
+                                 "the training series has %zu rows, needs more than m = %zu",
+                                 rows->tn, m);
+            scale = naive_scale(rows->ty, rows->tn, m, k);
+            if (scale == 0.0)
+                return vn__undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
+                                 "the seasonal-naive error of the training series (m = %zu) is 0", m);
+        } else {
+            if (rows->n <= m)
+                return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
+                                 "needs more than m = %zu rows for the naive scale", m);
+            scale = naive_scale(rows->y, rows->n, m, k);
+            if (scale == 0.0)
+                return vn__undefined(v, VN_REASON_ZERO_DENOMINATOR, msg, len,
+                                 "the seasonal-naive error of y (m = %zu) is 0", m);
+        }
         v->value = ms->kind == MK_MASE ? mae / scale : sqrt(mse / scale);
-        vn__fmt(msg, len, "scale from the evaluated series (m = %zu)", m);
+        vn__fmt(msg, len, "scale from the %s series (m = %zu)", rows->train ? "training" : "evaluated", m);
         break;
     }
     }

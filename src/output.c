@@ -233,6 +233,10 @@ static void write_json(const vn_result *r, FILE *fp)
             vn__json_opt_str(fp, vn_reason_name(v->reason));
             fputs(", \"message\": ", fp);
             vn__json_opt_str(fp, v->message);
+            if (vn__has_threshold(r->ms[m].kind)) {
+                fputs(", \"threshold\": ", fp);
+                vn__json_num(fp, v->threshold);
+            }
             if (r->ci.level > 0) {
                 if (isfinite(v->lo) && isfinite(v->hi)) {
                     fputs(", \"ci\": {\"low\": ", fp);
@@ -306,6 +310,12 @@ static void write_csv(const vn_result *r, FILE *fp)
             fputc(',', fp);
             csv_cell(fp, head);
         }
+        if (vn__has_threshold(r->ms[m].kind)) { /* the operating point's threshold */
+            char head[VN_KEY_MAX + 12];
+            snprintf(head, sizeof head, "%s_threshold", r->ms[m].key);
+            fputc(',', fp);
+            csv_cell(fp, head);
+        }
     }
     fputc('\n', fp);
     for (size_t s = 0; s < r->nslices; s++) {
@@ -322,6 +332,12 @@ static void write_csv(const vn_result *r, FILE *fp)
             for (int k = 0; k < (ci ? 3 : 1); k++) {
                 if (isfinite(xs[k]))
                     fprintf(fp, ",%.17g", xs[k]);
+                else
+                    fputc(',', fp);
+            }
+            if (vn__has_threshold(r->ms[m].kind)) {
+                if (isfinite(v->threshold))
+                    fprintf(fp, ",%.17g", v->threshold);
                 else
                     fputc(',', fp);
             }
@@ -347,11 +363,16 @@ void vn__human(char *buf, size_t len, double x, const vn__mspec *ms)
         snprintf(buf, len, "%.6g", x);
 }
 
-/* A value and, when there is one, its interval: "44.8 [40.9, 48.3]". */
+/* A value and, when there is one, its interval: "44.8 [40.9, 48.3]"; an operating
+ * point with its threshold: "0.912 @0.73". */
 static void human_ci(char *buf, size_t len, const vn_value *v, const vn__mspec *ms)
 {
-    char a[40], b[40], c[40];
+    char a[80], b[40], c[40];
     vn__human(a, sizeof a, v->value, ms);
+    if (vn__has_threshold(ms->kind) && isfinite(v->threshold)) {
+        const size_t k = strlen(a);
+        snprintf(a + k, sizeof a - k, " @%.6g", v->threshold);
+    }
     if (!isfinite(v->lo) || !isfinite(v->hi)) {
         snprintf(buf, len, "%s", a);
         return;
@@ -395,6 +416,12 @@ static void header_lines(const vn_result *r, FILE *fp, bool md)
         fprintf(fp, ", %llu with zero weight", (unsigned long long)in->rows_zero_weight);
     fprintf(fp, "\n%se = yhat - y: positive means over-prediction%s\n", md ? "_" : "",
             md ? "_" : "");
+    bool op = false;
+    for (size_t m = 0; m < r->nmetrics; m++)
+        op = op || vn__has_threshold(r->ms[m].kind);
+    if (op)
+        fprintf(fp, "%svalue @t: an operating point and its threshold t (yhat >= t predicts 1)%s\n",
+                md ? "\n_" : "", md ? "_" : "");
     if (r->ci.level > 0) {
         static const char *const methods[] = {"auto: analytic for n >= 5000 where valid, else BCa",
                                               "bootstrap percentile", "bootstrap BCa",
@@ -430,6 +457,8 @@ static void write_long(const vn_result *r, FILE *fp)
         vn__human(num, sizeof num, v->value, &r->ms[m]);
         fprintf(fp, "%-*s  %14s%s", (int)kw, r->ms[m].key, num,
                 isfinite(v->value) ? unit_suffix(&r->ms[m]) : "");
+        if (vn__has_threshold(r->ms[m].kind) && isfinite(v->threshold))
+            fprintf(fp, " @%.6g", v->threshold);
         if (ci && isfinite(v->lo) && isfinite(v->hi)) {
             char lo[40], hi[40];
             vn__human(lo, sizeof lo, v->lo, &r->ms[m]);

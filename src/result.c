@@ -97,6 +97,9 @@ const char *vn_reason_name(vn_reason reason)
     case VN_REASON_CONSTANT_INPUT: return "constant_input";
     case VN_REASON_MIN_COUNT: return "min_count";
     case VN_REASON_OVERFLOW: return "overflow";
+    case VN_REASON_ONE_CLASS: return "one_class";
+    case VN_REASON_UNREACHABLE: return "unreachable";
+    case VN_REASON_NO_TRAINING: return "no_training";
     }
     return "unknown";
 }
@@ -167,19 +170,25 @@ static vn_status tail_note(vn_result *res, size_t s, const vn__acc *a, const vn_
     if (a->n < 20 || mae == 0.0 || e2 == 0.0)
         return VN_OK;
     const double ratio = sqrt(e2 / W) / mae;
+    if (!isfinite(ratio)) /* squares that overflow: the metrics already say so */
+        return VN_OK;
     double share = NAN;
     size_t k = 0;
     if (rows && rows->n >= 100) {
         k = (rows->n + 99) / 100;
-        double *sq = vn__malloc(rows->n * sizeof *sq);
-        if (!sq)
-            return VN_ERR_NOMEM;
-        for (size_t i = 0; i < rows->n; i++) {
-            const double e = rows->p[i] - rows->y[i];
-            sq[i] = rows->w[i] * e * e;
+        if (rows->ae && !rows->w) { /* unweighted |e|: the largest e² are the largest |e| */
+            share = vn__top_k_sumsq(rows->ae, rows->n, k) / e2;
+        } else {
+            double *sq = vn__malloc(rows->n * sizeof *sq);
+            if (!sq)
+                return VN_ERR_NOMEM;
+            for (size_t i = 0; i < rows->n; i++) {
+                const double e = rows->ae ? rows->ae[i] : rows->p[i] - rows->y[i];
+                sq[i] = rows->w[i] * e * e;
+            }
+            share = vn__top_k_sum(sq, rows->n, k) / e2;
+            vn__free(sq);
         }
-        share = vn__top_k_sum(sq, rows->n, k) / e2;
-        vn__free(sq);
     }
     if (ratio < 1.5 && !(share >= 0.25))
         return VN_OK;
@@ -233,6 +242,13 @@ vn_status vn__notes_slice(vn_result *res, size_t s, const vn__acc *a, const vn__
                           bool moments)
 {
     if (a->n == 0)
+        return VN_OK;
+    /* Notes on errors e = yhat - y speak of regression: not for labels and scores alone */
+    bool regression = false;
+    for (size_t m = 0; m < res->nmetrics && !regression; m++)
+        regression = !vn__binkind(res->ms[m].kind) && res->ms[m].kind != MK_COUNT &&
+                     res->ms[m].kind != MK_WEIGHT_SUM;
+    if (!regression)
         return VN_OK;
     /* The overall slice gets every note; a slice only the bias note, since a bias
      * confined to one segment is what the overall numbers hide best. */

@@ -632,11 +632,11 @@ static vn_status read_version(const ctx *c, const node *v, vn__spec *s)
 
 enum {
     D_PATH, D_FORMAT, D_DELIMITER, D_HEADER, D_Y, D_PREDICTION, D_WEIGHT, D_ID, D_TIME,
-    D_MISSING, D_ZERO, D_R2C, D_N
+    D_MISSING, D_ZERO, D_R2C, D_TASK, D_N
 };
 static const char *const data_keys[D_N] = {"path", "format", "delimiter", "header", "y",
                                            "prediction", "weight", "id", "time", "missing",
-                                           "zero_policy", "r2_constant"};
+                                           "zero_policy", "r2_constant", "task"};
 
 static vn_status read_data(const ctx *c, const node *key, const node *m, vn__spec *s)
 {
@@ -696,6 +696,11 @@ static vn_status read_data(const ctx *c, const node *key, const node *m, vn__spe
         static const char *const w[] = {"undefined", "sklearn"};
         VN_TRY(get_enum(c, f.val[D_R2C], "data.r2_constant", w, 2, &k));
         s->data.r2c = k ? VN_R2_SKLEARN : VN_R2_UNDEFINED;
+    }
+    if (f.val[D_TASK]) {
+        static const char *const w[] = {"regression", "binary"};
+        VN_TRY(get_enum(c, f.val[D_TASK], "data.task", w, 2, &k));
+        s->data.task = k ? VN_TASK_BINARY : VN_TASK_REGRESSION;
     }
     return VN_OK;
 }

@@ -104,6 +104,7 @@ typedef struct vn__spec {
         vn_missing missing;
         vn_zero_policy zero;
         vn_r2_constant r2c;
+        vn_task task;    /* binary: labels checked, the binary battery by default */
         vn__spec_loc loc;
     } data;
     vn__spec_metric *metrics;

@@ -28,7 +28,7 @@ _Static_assert(offsetof(vn__acc, slot) == 8 * ACC_WORDS, "vn__acc changed: bump 
 _Static_assert(sizeof(struct vn__slot_sum) == 24, "slot sums are 3 words");
 _Static_assert(sizeof(double) == 8 && sizeof(size_t) == 8, "64-bit words");
 
-enum { F_WEIGHTED = 1, F_STORE = 2, F_AUTO_BLOCK = 4 };
+enum { F_WEIGHTED = 1, F_STORE = 2, F_AUTO_BLOCK = 4, F_SKETCH = 8 };
 
 /* ---- writing ---- */
 
@@ -110,6 +110,15 @@ static void whole_state(const vn__plan *plan, const vn__eval_slice_view *v, vn__
     }
 }
 
+static void put_bucket(void *ctx, uint64_t key, uint64_t count, double ws, double wc)
+{
+    wbuf *b = ctx;
+    put_u64(b, key);
+    put_u64(b, count);
+    put_f64(b, ws);
+    put_f64(b, wc);
+}
+
 /* Slot sums after the fixed words; custom metrics' own states are not in format 1. */
 static size_t acc_words(const vn__plan *plan) { return ACC_WORDS + 3 * plan->nslots; }
 
@@ -122,12 +131,13 @@ vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, cha
     vn__eval_get_meta(ev, &m);
     VN_RETURN_IF(m.failed, VN_ERR_USAGE, "the evaluation failed: %s", vn_eval_errmsg(ev));
     for (size_t i = 0; i < m.nms; i++)
-        VN_RETURN_IF(m.ms[i].um, VN_ERR_USAGE,
-                     "%s: expression and C metrics have no byte form in state format %d",
-                     m.ms[i].key, VN_STATE_FORMAT);
+        VN_RETURN_IF(m.ms[i].um || m.ms[i].nxcol, VN_ERR_USAGE,
+                     "%s: expression and C metrics, and metrics over input columns, have no "
+                     "byte form in state format %d", m.ms[i].key, VN_STATE_FORMAT);
     VN_RETURN_IF(vn__acc_size(m.plan) != 8 * acc_words(m.plan), VN_ERR_USAGE,
                  "this metric plan has no byte form in state format %d", VN_STATE_FORMAT);
     const bool store = m.plan->needs & NEED_STORE;
+    const bool rows = m.plan->needs & (NEED_STORE | NEED_AE);
     char *list = metric_list(m.ms, m.nms);
     vn__acc *tmp = vn__malloc(vn__acc_size(m.plan));
     vn__acc *blk = vn__malloc(vn__acc_size(m.plan));
@@ -141,8 +151,11 @@ vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, cha
     wbuf b = {0};
     put(&b, MAGIC, 8);
     put_u64(&b, VN_STATE_FORMAT);
-    put_u64(&b, (m.weighted ? F_WEIGHTED : 0) | (store ? F_STORE : 0) |
-                    (m.auto_block ? F_AUTO_BLOCK : 0));
+    vn__eval_slice_view v0;
+    vn__eval_get_slice(ev, 0, &v0);
+    const bool sketch = v0.qsk != NULL;
+    put_u64(&b, (m.weighted ? F_WEIGHTED : 0) | (rows && !sketch ? F_STORE : 0) |
+                    (m.auto_block ? F_AUTO_BLOCK : 0) | (sketch ? F_SKETCH : 0));
     put_str(&b, list, strlen(list));
     put_u64(&b, m.opts.zero);
     put_u64(&b, m.opts.r2c);
@@ -166,12 +179,16 @@ vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, cha
         put_str(&b, v.key ? v.key : "", v.key ? v.keylen : 0);
         whole_state(m.plan, &v, tmp, blk);
         put_words(&b, tmp, acc_words(m.plan));
-        const size_t n = store ? v.len : 0;
+        const size_t n = v.abs_only ? v.an : store ? v.len : 0;
         put_u64(&b, n);
-        for (size_t i = 0; i < n; i++) {
-            put_f64(&b, v.y[i]);
-            put_f64(&b, v.p[i]);
-            put_f64(&b, v.w[i]);
+        for (size_t i = 0; i < n; i++) { /* only |e| kept: the rows (0, |e|, w) */
+            put_f64(&b, v.abs_only ? 0.0 : v.y[i]);
+            put_f64(&b, v.abs_only ? v.ae[i] : v.p[i]);
+            put_f64(&b, v.abs_only ? (v.aw ? v.aw[i] : 1.0) : v.w[i]);
+        }
+        if (sketch) { /* the sketch's non-empty buckets */
+            put_u64(&b, vn__sketch_nbuckets(v.qsk));
+            vn__sketch_each(v.qsk, put_bucket, &b);
         }
     }
     vn__hash h;
@@ -297,6 +314,10 @@ static vn_status read_header(rbuf *r, vn_eval_config *cfg, char **list, char ***
     r->len -= 8; /* the body ends before the hash */
     if (!get_u64(r, flags, "flags"))
         return VN_ERR_DATA;
+    VN_RETURN_IF(*flags > (F_WEIGHTED | F_STORE | F_AUTO_BLOCK | F_SKETCH) ||
+                     ((*flags & F_STORE) && (*flags & F_SKETCH)),
+                 VN_ERR_DATA, "state: unknown flags %llu", (unsigned long long)*flags);
+    cfg->quantiles = (*flags & F_SKETCH) ? VN_QUANTILES_SKETCH : VN_QUANTILES_EXACT;
     VN_TRY(get_cstr(r, list, "the metric list"));
     uint64_t zero, r2c, method;
     if (!get_u64(r, &zero, "the zero policy") || !get_u64(r, &r2c, "the r2 policy") ||
@@ -331,7 +352,7 @@ static vn_status read_header(rbuf *r, vn_eval_config *cfg, char **list, char ***
     return VN_OK;
 }
 
-static vn_status read_slices(rbuf *r, vn_eval *ev, bool store, size_t by_count)
+static vn_status read_slices(rbuf *r, vn_eval *ev, bool store, bool sketch, size_t by_count)
 {
     char *errbuf = r->err;
     const size_t errlen = r->errlen;
@@ -393,8 +414,43 @@ static vn_status read_slices(rbuf *r, vn_eval *ev, bool store, size_t by_count)
                     (unsigned long long)s, (unsigned long long)n, (unsigned long long)acc->n);
             st = VN_ERR_DATA;
         }
+        vn__qsketch qsk = {0};
+        uint64_t nb = 0;
+        if (st == VN_OK && sketch &&
+            (!get_u64(r, &nb, "a sketch's bucket count") || nb > (r->len - r->at) / 32)) {
+            vn__fmt(errbuf, errlen, "state: slice %llu has a malformed sketch",
+                    (unsigned long long)s);
+            st = VN_ERR_DATA;
+        }
+        uint64_t last = 0, total = 0;
+        for (uint64_t i = 0; st == VN_OK && i < nb; i++) {
+            uint64_t key_, count;
+            double ws, wc;
+            if (!get_u64(r, &key_, "a bucket") || !get_u64(r, &count, "a bucket") ||
+                !get_f64(r, &ws, "a bucket") || !get_f64(r, &wc, "a bucket")) {
+                st = VN_ERR_DATA;
+                break;
+            }
+            total += count;
+            if ((i > 0 && key_ <= last) || !isfinite(ws) || !isfinite(wc) || total < count ||
+                !vn__sketch_put(&qsk, key_, count, ws, wc, true)) {
+                vn__fmt(errbuf, errlen, "state: slice %llu has a malformed sketch bucket",
+                        (unsigned long long)s);
+                st = VN_ERR_DATA;
+            }
+            last = key_;
+        }
+        if (st == VN_OK && sketch && total != acc->n) {
+            vn__fmt(errbuf, errlen, "state: slice %llu's sketch holds %llu rows but counts %llu",
+                    (unsigned long long)s, (unsigned long long)total,
+                    (unsigned long long)acc->n);
+            st = VN_ERR_DATA;
+        }
+        /* rows is still NULL when no slice so far had rows: no arithmetic on it */
         if (st == VN_OK)
-            st = vn__eval_absorb(ev, s ? key : NULL, keylen, acc, rows, rows + n, rows + 2 * n, n);
+            st = vn__eval_absorb(ev, s ? key : NULL, keylen, acc, rows, rows ? rows + n : NULL,
+                                 rows ? rows + 2 * n : NULL, n, sketch ? &qsk : NULL);
+        vn__sketch_free(&qsk);
     }
     vn__free(rows);
     vn__free(acc);
@@ -431,13 +487,14 @@ vn_status vn_eval_state_read(const void *buf, size_t len, int threads, vn_eval *
     if (st == VN_OK) {
         vn__eval_meta m;
         vn__eval_get_meta(ev, &m);
-        if (!(m.plan->needs & NEED_STORE) != !(flags & F_STORE)) {
+        if (!(m.plan->needs & (NEED_STORE | NEED_AE)) != !(flags & (F_STORE | F_SKETCH)) ||
+            ((flags & F_SKETCH) && (m.plan->needs & NEED_STORE))) {
             vn__fmt(errbuf, errlen, "state: its metrics do not match its rows");
             st = VN_ERR_DATA;
         }
     }
     if (st == VN_OK)
-        st = read_slices(&r, ev, flags & F_STORE, cfg.by_count);
+        st = read_slices(&r, ev, flags & F_STORE, flags & F_SKETCH, cfg.by_count);
     if (st == VN_OK) {
         vn__eval_add_counts(ev, 0, 0, 0, 0, flags & F_WEIGHTED);
         if (auto_block)
@@ -504,6 +561,11 @@ vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t
                  a.failed ? vn_eval_errmsg(into) : vn_eval_errmsg(from));
     char msg[300];
     VN_RETURN_IF(!same_setup(&a, &b, msg, sizeof msg), VN_ERR_USAGE, "%s", msg);
+    vn__eval_slice_view va, vb;
+    vn__eval_get_slice(into, 0, &va);
+    vn__eval_get_slice(from, 0, &vb);
+    VN_RETURN_IF(!va.qsk != !vb.qsk, VN_ERR_USAGE,
+                 "cannot merge: one evaluation keeps a quantile sketch, the other exact quantiles");
     vn__acc *tmp = vn__malloc(vn__acc_size(a.plan));
     vn__acc *blk = vn__malloc(vn__acc_size(a.plan));
     vn_status st = tmp && blk ? VN_OK : VN_ERR_NOMEM;
@@ -512,8 +574,12 @@ vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t
         vn__eval_slice_view v;
         vn__eval_get_slice(from, s, &v);
         whole_state(a.plan, &v, tmp, blk);
-        st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, v.y, v.p, v.w,
-                             store ? v.len : 0);
+        if (v.abs_only) /* only |e| kept */
+            st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, NULL, v.ae, v.aw, v.an,
+                                 NULL);
+        else
+            st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, v.y, v.p, v.w,
+                                 store ? v.len : 0, v.qsk);
     }
     vn__free(tmp);
     vn__free(blk);

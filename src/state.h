@@ -6,6 +6,7 @@
 #define VN_STATE_H
 
 #include "eval.h"
+#include "sketch.h"
 
 /* An evaluation's settings and counters. */
 typedef struct vn__eval_meta {
@@ -35,15 +36,23 @@ typedef struct vn__eval_slice_view {
     const double *y, *p, *w;
     size_t len, done;
     const vn__acc *acc;
+    /* When the plan keeps only |e| (NEED_AE without NEED_STORE): |e| and the weights (NULL:
+     * all 1) of every row of the slice, an of them. */
+    bool abs_only;
+    const double *ae, *aw;
+    size_t an;
+    const struct vn__qsketch *qsk; /* --quantiles sketch: the slice's sketch, else NULL */
 } vn__eval_slice_view;
 
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v);
 
 /* Adds a slice's rows to ev after its own: the slice with this key (NULL: the overall
  * one) gets the state acc merged in (acc holds all n rows) and, when ev stores rows, the
- * rows appended. ev's pending rows are folded first. VN_ERR_NOMEM leaves ev failed. */
+ * rows appended (when it keeps only |e|, their |p - y|, or p itself when y is NULL; w
+ * NULL: weights 1). ev's pending rows are folded first. VN_ERR_NOMEM leaves ev failed. */
 vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn__acc *acc,
-                          const double *y, const double *p, const double *w, size_t n);
+                          const double *y, const double *p, const double *w, size_t n,
+                          const struct vn__qsketch *qsk);
 
 /* Adds counters (rows seen, with weight 0, missing, read) and the weighted flag. */
 void vn__eval_add_counts(vn_eval *ev, uint64_t seen, uint64_t zero, uint64_t missing,

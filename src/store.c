@@ -182,6 +182,16 @@ static vn_status status_of(int rc)
     }
 }
 
+/* Messages are one line: a selector, tag, path or SQLite message quoted in one may hold
+ * line breaks or other control bytes (fuzz_store found a selector with a newline), so
+ * each such byte is shown as '?'. */
+static void flatten(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 /* Records "PATH: what (sqlite's message)" and returns the status for rc. Call it right
  * after the failing SQLite call, before anything else touches the connection. */
 static vn_status db_fail(vn_store *st, int rc, const char *what)
@@ -192,11 +202,21 @@ static vn_status db_fail(vn_store *st, int rc, const char *what)
         what = "the run store stayed locked by another process for 10 s";
     else if ((rc & 0xff) == SQLITE_READONLY)
         what = "cannot write to the run store: the file or its directory is read-only";
+    else if ((rc & 0xff) == SQLITE_FULL)
+        what = "cannot write to the run store: the disk is full";
+    else if (st->db) {
+        /* a failed write met while reading (the WAL index, a checkpoint) is still a write */
+        const int x = sqlite3_extended_errcode(st->db);
+        if (x == SQLITE_IOERR_WRITE || x == SQLITE_IOERR_FSYNC || x == SQLITE_IOERR_TRUNCATE ||
+            x == SQLITE_IOERR_SHMSIZE || x == SQLITE_IOERR_SHMMAP || x == SQLITE_IOERR_DIR_FSYNC)
+            what = "cannot write to the run store";
+    }
     if (s == VN_ERR_NOMEM)
         vn__fmt(st->errmsg, sizeof st->errmsg, "%s: %s: out of memory", st->path, what);
     else
         vn__fmt(st->errmsg, sizeof st->errmsg, "%s: %s (%s)", st->path, what,
                 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    flatten(st->errmsg);
     return s == VN_OK ? VN_ERR_INTERNAL : s;
 }
 
@@ -208,6 +228,7 @@ static vn_status fail(vn_store *st, vn_status s, const char *fmt, ...)
     va_start(ap, fmt);
     vn__vfmt(st->errmsg, sizeof st->errmsg, fmt, ap);
     va_end(ap);
+    flatten(st->errmsg);
     return s;
 }
 

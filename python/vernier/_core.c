@@ -260,6 +260,7 @@ typedef struct options {
 static const char *const CI_METHODS[] = {"auto", "percentile", "bca", "analytic", NULL};
 static const char *const ZEROS[] = {"nan", "skip", "eps", NULL};
 static const char *const R2S[] = {"undefined", "sklearn", NULL};
+static const char *const QUANTS[] = {"exact", "sketch", NULL};
 
 static int pick(const char *what, const char *s, const char *const *names, int *out)
 {
@@ -283,7 +284,7 @@ static void options_free(options *o)
 static int options_set(options *o, const char *metrics, PyObject *by_names, double ci,
                        const char *ci_method, unsigned long long resamples,
                        unsigned long long seed, const char *zero, const char *r2,
-                       unsigned long long min_count, int threads)
+                       unsigned long long min_count, int threads, const char *quantiles)
 {
     memset(o, 0, sizeof *o);
     vn_eval_config_init(&o->ec);
@@ -303,6 +304,9 @@ static int options_set(options *o, const char *metrics, PyObject *by_names, doub
     if (pick("r2 policy", r2, R2S, &k) != 0)
         return -1;
     o->ec.r2_constant = (vn_r2_constant)k;
+    if (pick("quantiles", quantiles, QUANTS, &k) != 0)
+        return -1;
+    o->ec.quantiles = (vn_quantiles)k;
     if (resamples == 0 || resamples > 10000000) {
         PyErr_SetString(PyExc_ValueError, "resamples must be 1 to 10000000");
         return -1;
@@ -478,8 +482,8 @@ static PyObject *finish_json(vn_eval *ev)
 
 #define EVAL_KWLIST                                                                           \
     "metrics", "by_names", "ci", "ci_method", "resamples", "seed", "zero", "r2", "min_count", \
-        "threads"
-#define EVAL_FORMAT "zOdsKKssKi"
+        "threads", "quantiles"
+#define EVAL_FORMAT "zOdsKKssKis"
 
 static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kw)
 {
@@ -489,15 +493,16 @@ static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *by_names = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined";
     double ci = 0;
+    const char *quantiles = "exact";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT, kwlist, &y, &yhat, &w,
                                      &codes, &labels, &metrics, &by_names, &ci, &ci_method,
-                                     &resamples, &seed, &zero, &r2, &min_count, &threads))
+                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles))
         return NULL;
     options o;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                    min_count, threads) != 0) {
+                    min_count, threads, quantiles) != 0) {
         options_free(&o);
         return NULL;
     }
@@ -530,15 +535,16 @@ static int State_init(State *s, PyObject *args, PyObject *kw)
     PyObject *by_names = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined";
     double ci = 0;
+    const char *quantiles = "exact";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|" EVAL_FORMAT, kwlist, &metrics, &by_names,
                                      &ci, &ci_method, &resamples, &seed, &zero, &r2,
-                                     &min_count, &threads))
+                                     &min_count, &threads, &quantiles))
         return -1;
     options o;
     int rc = options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                         min_count, threads);
+                         min_count, threads, quantiles);
     if (rc == 0) {
         vn_eval_free(s->ev);
         s->ev = new_eval(&o);
@@ -768,12 +774,13 @@ static PyObject *py_compare(PyObject *self, PyObject *args, PyObject *kw)
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined",
                *primary = NULL, *dm = NULL, *title = NULL;
     double ci = 0.95;
+    const char *quantiles = "exact";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1, horizon = 1, report = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO" EVAL_FORMAT "zOizis", kwlist, &y,
                                      &base, &cand, &w, &codes, &labels, &metrics, &by_names,
                                      &ci, &ci_method, &resamples, &seed, &zero, &r2,
-                                     &min_count, &threads, &primary, &guards, &horizon, &dm,
+                                     &min_count, &threads, &quantiles, &primary, &guards, &horizon, &dm,
                                      &report, &title))
         return NULL;
     options o;
@@ -782,7 +789,7 @@ static PyObject *py_compare(PyObject *self, PyObject *args, PyObject *kw)
     vn_compare *cmp = NULL;
     vn_comparison *res = NULL;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                    min_count, threads) != 0)
+                    min_count, threads, quantiles) != 0)
         goto done;
     vn_compare_config cfg;
     vn_compare_config_init(&cfg);
@@ -853,11 +860,12 @@ static PyObject *py_report(PyObject *self, PyObject *args, PyObject *kw)
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined",
                *title = NULL;
     double ci = 0;
+    const char *quantiles = "exact";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1, report = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT "iz", kwlist, &y, &yhat,
                                      &w, &codes, &labels, &metrics, &by_names, &ci, &ci_method,
-                                     &resamples, &seed, &zero, &r2, &min_count, &threads,
+                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles,
                                      &report, &title))
         return NULL;
     if (report != 0 && report != 1) {
@@ -866,7 +874,7 @@ static PyObject *py_report(PyObject *self, PyObject *args, PyObject *kw)
     }
     options o;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                    min_count, threads) != 0) {
+                    min_count, threads, quantiles) != 0) {
         options_free(&o);
         return NULL;
     }

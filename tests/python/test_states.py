@@ -123,3 +123,31 @@ def test_cli_reads_python_states_and_python_reads_cli_states(cli, tmp_path):
     assert py.result().to_dict()["slices"] == whole["slices"]
     bad = cli("eval", "--from-states", tmp_path / "a.csv", check=False)
     assert bad.returncode == 3 and "not a vernier evaluation state" in bad.stderr
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sketch_states_merge_bit_for_bit(seed):
+    """quantiles='sketch': any split, merged (through pickle too), gives the sketch of the
+    whole, so the same quantiles; each within 2^-8 of numpy's exact one."""
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(5000, 50000))
+    y = rng.gamma(2, 20, n)
+    p = y + rng.standard_t(3, n) * 4
+    m = "medae,p90_abs_error,p99_abs_error"
+    whole = vernier.evaluate(y, p, metrics=m, quantiles="sketch")
+    parts = np.array_split(rng.permutation(n), int(rng.integers(2, 7)))
+    accs = []
+    for ix in parts:
+        a = vernier.Accumulator(m, quantiles="sketch")
+        a.update(y[ix], p[ix])
+        accs.append(pickle.loads(pickle.dumps(a)))
+    merged = accs[0]
+    for a in accs[1:]:
+        merged.merge(a)
+    ae = np.abs(p - y)
+    for k, q in (("medae", 50), ("p90_abs_error", 90), ("p99_abs_error", 99)):
+        assert merged.result().value(k) == whole.value(k)
+        exact = np.percentile(ae, q)
+        assert abs(whole.value(k) - exact) <= exact * 2.0 ** -8
+    with pytest.raises(ValueError):
+        vernier.Accumulator(m, quantiles="approximate")

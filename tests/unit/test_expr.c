@@ -152,7 +152,7 @@ static double value_of(const char *metrics, const double *y, const double *p, co
     if (st == VN_OK)
         st = vn_eval_finish(ev, &res);
     CHECKF(st == VN_OK, "%s: %s", metrics, vn_eval_errmsg(ev));
-    vn_value v = {NAN, VN_REASON_NONE, "", NAN, NAN, "", ""};
+    vn_value v = {NAN, VN_REASON_NONE, "", NAN, NAN, "", "", NAN};
     if (res)
         vn_result_get(res, 0, 0, &v);
     if (reason)
@@ -510,7 +510,7 @@ static void test_csv(void)
         if (st != VN_OK)
             CHECKF(strstr(vn_eval_errmsg(ev), cases[i].msg) != NULL, "%s: %s", cases[i].metrics,
                    vn_eval_errmsg(ev));
-        vn_value v = {NAN, 0, "", NAN, NAN, "", ""};
+        vn_value v = {NAN, 0, "", NAN, NAN, "", "", NAN};
         if (res)
             vn_result_get(res, 0, 0, &v);
         if (st == VN_OK)

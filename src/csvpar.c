@@ -1,0 +1,723 @@
+/*
+ * csvpar.c — the parallel reader of csvpar.h.
+ *
+ * The data bytes after the header are cut into chunks of VN_PAR_CHUNK bytes. A chunk
+ * owns the records that start inside it: its first record starts after the first line
+ * break at or after its first byte minus one, and it parses past its end to finish the
+ * last record it owns. Every chunk computes its boundaries from the bytes alone, so
+ * neighbouring chunks agree without talking to each other — provided no quoted field
+ * holds a line break across a boundary; a chunk with a quote anywhere stops the reader
+ * before anything of it is used, so the records handed out are always exact.
+ *
+ * Workers take chunk numbers in order from a counter, pread the chunk (plus the tail of
+ * its last record) into their own buffer, and parse it into a slot; slots are handed to
+ * the sink strictly in chunk order by whichever worker finds the next one ready. While
+ * one worker hands a chunk out, the others parse: the sink's work (folding the rows into
+ * the evaluation) overlaps the parsing of later chunks.
+ *
+ * Numbers: the common decimal (at most 19 significant digits, exponent within ±22 after
+ * normalisation) is converted inline by Clinger's fast path, m·10^k or m/10^k with m and
+ * 10^|k| exact doubles — one correctly rounded operation, so the same bits as
+ * numparse.c. Everything else goes through vn__parse_double itself.
+ */
+#include "csvpar.h"
+
+#include "csv.h"
+#include "internal.h"
+#include "numparse.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bytes per chunk: large enough that per-chunk costs vanish, small enough that a few
+ * chunks in flight per worker cost little memory. Tests set it small (unit tests through
+ * vn__par_chunk_bytes) to put chunk boundaries everywhere. */
+#ifndef VN_PAR_CHUNK
+#define VN_PAR_CHUNK ((size_t)4 << 20)
+#endif
+size_t vn__par_chunk_bytes = VN_PAR_CHUNK;
+
+enum { ROLE_SKIP = 0, ROLE_NUM = 1, ROLE_KEY = 2 };
+
+/* A parsed chunk and its buffers (reused from chunk to chunk). */
+typedef struct slot {
+    int state; /* FREE, BUSY (being parsed or handed out), READY */
+    uint64_t k;
+    bool bail;        /* outside the common case: the reader stops at this chunk */
+    vn_status st;     /* VN_ERR_IO / VN_ERR_NOMEM while reading it */
+    int err_no;
+    uint64_t r0;         /* absolute offset of buf[0] */
+    uint64_t begin, end; /* absolute offsets: the records it owns */
+    uint64_t lines;      /* line breaks in [begin, end) */
+    unsigned char *buf;
+    size_t bufcap;
+    double *col[VN_PAR_MAX_NUM];   /* ±m until the chunk is parsed, then the values */
+    signed char *exp10[VN_PAR_MAX_NUM]; /* k of each m (convert) */
+    uint32_t *key;
+    size_t n, cap;
+    /* local slice keys: bytes in an arena, looked up by open addressing */
+    char *arena;
+    size_t alen, acap;
+    size_t *koff, *klen;
+    const char **kptr;
+    size_t nkeys, kcap;
+    uint32_t *ktab; /* key index + 1, 0 = empty */
+    size_t ktab_cap;
+    char *row;      /* the row's key being built */
+    size_t rowcap;
+    uint64_t records, missing;
+} slot;
+
+enum { FREE = 0, BUSY = 1, READY = 2 };
+
+typedef struct reader {
+    const vn__par_spec *sp;
+    unsigned char *role;  /* per field: ROLE_* */
+    unsigned char *which; /* per field: index into num[] or key[] */
+    uint64_t nchunks;
+    slot *slots;
+    size_t nslots;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t next_k;      /* next chunk to parse */
+    uint64_t commit_k;    /* next chunk to hand out */
+    bool committing;
+    bool stop_all;        /* a chunk bailed, failed, or the sink said stop */
+    vn_status st;
+    char err[256];
+    vn__par_sink sink;
+    void *ctx;
+    vn__par_end *end;
+    vn__hash hash;
+    bool hashing;
+    uint64_t line;        /* line number at commit_k's begin */
+    uint64_t at;          /* offset of commit_k's begin */
+} reader;
+
+/* ---- reading bytes ---- */
+
+/* pread all of [off, off + n) into dst, fewer at the end of the file; returns the count,
+ * or -1 with errno set. */
+static ssize_t read_at(int fd, unsigned char *dst, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        const ssize_t r = pread(fd, dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* ---- the inline number parser ---- */
+
+
+/* The number at s (up to the first byte of class stop): 1 with *v and *endp when it is
+ * a plain decimal the fast path converts exactly; 0 otherwise (the caller then takes the
+ * whole field to vn__parse_double). */
+/* ---- digits eight at a time ----
+ * A run of digits of unknown length ends in a branch the predictor cannot learn; here
+ * the run's length comes from bit tricks on eight bytes at once (a byte is a digit when
+ * its high nibble is 3 and adding 6 keeps it so), and its value from three multiply-
+ * and-add steps that combine digits pairwise, then pairs, then quads. The caller keeps
+ * eight readable bytes past the data's end (zeros, which are not digits). */
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Leading digit bytes of v (0..8), the first byte being the lowest. */
+static inline unsigned digit_count(uint64_t v)
+{
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, three = 0x3030303030303030ull;
+    const uint64_t bad = ((v & hi) ^ three) | (((v + 0x0606060606060606ull) & hi) ^ three);
+    /* the high bit of each byte of bad that is not zero (no carry crosses a byte) */
+    const uint64_t nz = (((bad & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | bad) &
+                        0x8080808080808080ull;
+    return nz ? (unsigned)__builtin_ctzll(nz) / 8 : 8;
+}
+
+/* The value of the first k (1..8) digit bytes of v. */
+static inline uint64_t digits_value(uint64_t v, unsigned k)
+{
+    uint64_t d = (v - 0x3030303030303030ull) << (8 * (8 - k)); /* leading zero digits */
+    d = (d * 10 + (d >> 8)) & 0x00FF00FF00FF00FFull;
+    d = (d * 100 + (d >> 16)) & 0x0000FFFF0000FFFFull;
+    return (d * 10000 + (d >> 32)) & 0xFFFFFFFFull;
+}
+
+static const uint64_t pow10_u64[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                      100000000};
+
+/* A run of digits at *q into m (m·10^n + run); returns the run's length (m is garbage
+ * beyond 19 digits in all, which the caller refuses). */
+static inline size_t digit_run(const unsigned char **q, uint64_t *m)
+{
+    size_t n = 0;
+    for (;;) {
+        const uint64_t v = load8(*q);
+        const unsigned k = digit_count(v);
+        if (k)
+            *m = *m * pow10_u64[k] + digits_value(v, k);
+        *q += k;
+        n += k;
+        if (k < 8)
+            return n;
+    }
+}
+
+/* The number at s: 1 with *v = ±m and *k when it is a plain decimal m·10^k that the fast
+ * path converts exactly (m ≤ 2^53, |k| ≤ 22; convert() finishes it), and *endp; 0
+ * otherwise (the caller then takes the whole field to vn__parse_double). Reads up to 8
+ * bytes past lim (see above); stops at lim since those are not digits. */
+static inline __attribute__((always_inline)) int fast_number(const unsigned char *s, const unsigned char *lim, double *v, int *kout,
+                       const unsigned char **endp)
+{
+    const unsigned char *q = s;
+    bool neg = false;
+    if (q < lim && (*q == '-' || *q == '+'))
+        neg = *q++ == '-';
+    uint64_t m = 0;
+    size_t nd = digit_run(&q, &m);
+    int k = 0;
+    if (q < lim && *q == '.') {
+        q++;
+        const size_t f = digit_run(&q, &m);
+        nd += f;
+        k = -(int)f;
+    }
+    if (nd == 0 || nd > 19 || q > lim)
+        return 0;
+    if (q < lim && (*q == 'e' || *q == 'E')) {
+        q++;
+        bool eneg = false;
+        if (q < lim && (*q == '-' || *q == '+'))
+            eneg = *q++ == '-';
+        int x = 0, xd = 0;
+        unsigned d;
+        while (q < lim && (d = (unsigned)(*q - '0')) < 10) {
+            if (x < 10000)
+                x = x * 10 + (int)d;
+            q++;
+            xd++;
+        }
+        if (xd == 0)
+            return 0;
+        k += eneg ? -x : x;
+    }
+    if (m == 0)
+        k = 0;
+    else if (m > (1ull << 53) || k < -22 || k > 22)
+        return 0;
+    *v = neg ? -(double)m : (double)m;
+    *kout = k;
+    *endp = q;
+    return 1;
+}
+
+/* m·10^k, rounded once: Clinger's fast path, m and 10^|k| being exact doubles (a
+ * multiplication by 1 or a division by 1 is exact, so one table pair serves both). */
+static const double scale_mul[45] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+static const double scale_div[45] = {
+    1e22, 1e21, 1e20, 1e19, 1e18, 1e17, 1e16, 1e15, 1e14, 1e13, 1e12, 1e11, 1e10, 1e9, 1e8,
+    1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1,
+};
+
+static inline double convert(double m, int k) { return m * scale_mul[k + 22] / scale_div[k + 22]; }
+
+int vn__par_number(const char *s, size_t len, double *v)
+{
+    unsigned char buf[72] = {0}; /* the data and eight readable bytes after it */
+    if (len > 64)
+        return 0;
+    memcpy(buf, s, len);
+    const unsigned char *e = NULL;
+    double m;
+    int k;
+    if (!fast_number(buf, buf + len, &m, &k, &e) || e != buf + len)
+        return 0;
+    *v = convert(m, k);
+    return 1;
+}
+
+/* The first byte at or after q that ends a plain field (delimiter, LF, CR, quote, NUL),
+ * eight bytes at a time: the lowest flagged byte of a has-zero-byte test is exact. The
+ * zeros past the data stop it at lim at the latest. */
+static inline uint64_t zbytes(uint64_t x)
+{
+    return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
+static inline size_t scan_field(const unsigned char *b, size_t q, uint64_t dl)
+{
+    const uint64_t nl = 0x0A0A0A0A0A0A0A0Aull, cr = 0x0D0D0D0D0D0D0D0Dull;
+    const uint64_t qu = 0x2222222222222222ull;
+    for (;; q += 8) {
+        const uint64_t v = load8(b + q);
+        const uint64_t m = zbytes(v ^ dl) | zbytes(v ^ nl) | zbytes(v ^ cr) | zbytes(v ^ qu) |
+                           zbytes(v);
+        if (m)
+            return q + (size_t)__builtin_ctzll(m) / 8;
+    }
+}
+
+/* ---- parsing a chunk ---- */
+
+static bool slot_grow_rows(slot *s, size_t nnum, bool keys)
+{
+    if (s->n < s->cap)
+        return true;
+    size_t cap = s->cap;
+    for (size_t j = 0; j < nnum; j++) {
+        size_t c1 = s->cap, c2 = s->cap;
+        if (!vn__grow((void **)&s->col[j], &c1, s->n + 1, sizeof(double)) ||
+            !vn__grow((void **)&s->exp10[j], &c2, s->n + 1, 1))
+            return false;
+        cap = c1 < c2 ? c1 : c2;
+    }
+    if (keys) {
+        size_t c = s->cap;
+        if (!vn__grow((void **)&s->key, &c, s->n + 1, sizeof(uint32_t)))
+            return false;
+        cap = c < cap ? c : cap;
+    }
+    s->cap = cap;
+    return true;
+}
+
+static uint64_t key_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The local index of key row[0..n), added when new; false when out of memory. */
+static bool local_key(slot *s, const char *row, size_t n, uint32_t *out)
+{
+    if (2 * (s->nkeys + 1) > s->ktab_cap) {
+        const size_t cap = s->ktab_cap ? 2 * s->ktab_cap : 64;
+        uint32_t *t = vn__calloc(cap, sizeof *t);
+        if (!t)
+            return false;
+        for (size_t i = 0; i < s->nkeys; i++) {
+            size_t h = key_hash(s->arena + s->koff[i], s->klen[i]) & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = (uint32_t)i + 1;
+        }
+        vn__free(s->ktab);
+        s->ktab = t;
+        s->ktab_cap = cap;
+    }
+    size_t h = key_hash(row, n) & (s->ktab_cap - 1);
+    for (; s->ktab[h]; h = (h + 1) & (s->ktab_cap - 1)) {
+        const uint32_t i = s->ktab[h] - 1;
+        if (s->klen[i] == n && memcmp(s->arena + s->koff[i], row, n) == 0) {
+            *out = i;
+            return true;
+        }
+    }
+    if (s->nkeys == s->kcap) {
+        size_t c1 = s->kcap, c2 = s->kcap;
+        if (!vn__grow((void **)&s->koff, &c1, s->nkeys + 1, sizeof *s->koff) ||
+            !vn__grow((void **)&s->klen, &c2, s->nkeys + 1, sizeof *s->klen))
+            return false;
+        s->kcap = c1 < c2 ? c1 : c2;
+    }
+    if (!vn__grow((void **)&s->arena, &s->acap, s->alen + n + 1, 1))
+        return false;
+    memcpy(s->arena + s->alen, row, n);
+    s->koff[s->nkeys] = s->alen;
+    s->klen[s->nkeys] = n;
+    s->alen += n;
+    s->ktab[h] = (uint32_t)s->nkeys + 1;
+    *out = (uint32_t)s->nkeys++;
+    return true;
+}
+
+static bool ascii(const unsigned char *p, size_t n)
+{
+    unsigned char acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc < 0x80;
+}
+
+/* Parses the records of buf[p..lim) that start before `stop_at` into s. Returns the
+ * offset after the last record, or SIZE_MAX when the chunk must bail (s->bail set) or
+ * memory ran out (s->st). */
+static size_t parse_records(reader *rd, slot *s, const unsigned char *buf, size_t p,
+                            size_t stop_at, size_t lim)
+{
+    const vn__par_spec *sp = rd->sp;
+    const unsigned char delim = (unsigned char)sp->delim;
+    const uint64_t dl = 0x0101010101010101ull * delim;
+    const size_t ncols = sp->ncols, nnum = sp->nnum;
+    double v[VN_PAR_MAX_NUM];
+    int ex[VN_PAR_MAX_NUM];
+    while (p < stop_at && p < lim) {
+        /* a blank line is not a record */
+        if (buf[p] == '\n' || (buf[p] == '\r' && p + 1 < lim && buf[p + 1] == '\n')) {
+            p += buf[p] == '\n' ? 1 : 2;
+            s->lines++;
+            continue;
+        }
+        bool missing = false;
+        size_t rowlen = 0;
+        size_t q = p;
+        for (size_t c = 0; c < ncols; c++) {
+            const bool last = c + 1 == ncols;
+            const size_t f = q; /* the field's first byte */
+            const unsigned role = rd->role[c];
+            if (role == ROLE_NUM) {
+                const unsigned char *e = NULL;
+                double x = 0;
+                int k = 0;
+                const unsigned j = rd->which[c];
+                if (fast_number(buf + f, buf + lim, &x, &k, &e) &&
+                    (size_t)(e - buf) - f <= sp->max_field &&
+                    (e == buf + lim || *e == delim || *e == '\n' || *e == '\r')) {
+                    q = (size_t)(e - buf);
+                    v[j] = x;
+                    ex[j] = k;
+                } else {
+                    q = scan_field(buf, q, dl);
+                    if (q < lim && buf[q] != delim && buf[q] != '\n' && buf[q] != '\r')
+                        goto bail; /* a quote or a NUL */
+                    if (q - f > sp->max_field)
+                        goto bail;
+                    const vn__num r = vn__parse_double((const char *)buf + f, q - f, &x);
+                    if (r == VN__NUM_EMPTY || r == VN__NUM_NONFINITE) {
+                        if (sp->missing != VN_MISSING_SKIP)
+                            goto bail;
+                        missing = true;
+                    } else if (r != VN__NUM_OK) {
+                        goto bail;
+                    }
+                    v[j] = x;
+                    ex[j] = 0;
+                }
+            } else {
+                q = scan_field(buf, q, dl);
+                if (q < lim && buf[q] != delim && buf[q] != '\n' && buf[q] != '\r')
+                    goto bail;
+                if (q - f > sp->max_field)
+                    goto bail;
+                if (role == ROLE_KEY) {
+                    const size_t n = q - f;
+                    if (!ascii(buf + f, n) && !vn__utf8_valid(buf + f, n))
+                        goto bail;
+                    if (!vn__grow((void **)&s->row, &s->rowcap, rowlen + n + 1, 1)) {
+                        s->st = VN_ERR_NOMEM;
+                        return SIZE_MAX;
+                    }
+                    memcpy(s->row + rowlen, buf + f, n);
+                    s->row[rowlen + n] = '\0';
+                    rowlen += n + 1;
+                }
+            }
+            /* the field's end: a delimiter unless last; the record's end when last */
+            if (!last) {
+                if (q >= lim || buf[q] != delim)
+                    goto bail; /* too few fields */
+                q++;
+                continue;
+            }
+            if (q == lim)
+                break; /* the last record, without a line break */
+            if (buf[q] == '\r') {
+                if (q + 1 >= lim || buf[q + 1] != '\n')
+                    goto bail; /* a bare CR ends lines the sequential reader's way */
+                q++;
+            }
+            if (buf[q] != '\n')
+                goto bail; /* too many fields */
+            q++;
+            s->lines++;
+        }
+        s->records++;
+        p = q;
+        if (missing) {
+            s->missing++;
+            continue;
+        }
+        if ((sp->weight >= 0 && v[sp->weight] < 0.0) ||
+            (sp->binary && convert(v[0], ex[0]) != 0.0 && convert(v[0], ex[0]) != 1.0))
+            goto bail;
+        if (!slot_grow_rows(s, nnum, sp->nkey > 0)) {
+            s->st = VN_ERR_NOMEM;
+            return SIZE_MAX;
+        }
+        for (size_t j = 0; j < nnum; j++) {
+            s->col[j][s->n] = v[j];
+            s->exp10[j][s->n] = (signed char)ex[j];
+        }
+        if (sp->nkey) {
+            uint32_t id;
+            if (!local_key(s, s->row, rowlen, &id)) {
+                s->st = VN_ERR_NOMEM;
+                return SIZE_MAX;
+            }
+            s->key[s->n] = id;
+        }
+        s->n++;
+    }
+    return p;
+bail:
+    s->bail = true;
+    return SIZE_MAX;
+}
+
+/* Reads and parses chunk k into s. */
+static void parse_chunk(reader *rd, slot *s, uint64_t k)
+{
+    const vn__par_spec *sp = rd->sp;
+    const size_t C = vn__par_chunk_bytes;
+    const uint64_t ns = sp->start + k * C;
+    const uint64_t ne = ns + C < sp->size ? ns + C : sp->size;
+    const uint64_t r0 = k == 0 ? ns : ns - 1; /* the byte before, to see a break there */
+    s->k = k;
+    s->r0 = r0;
+    s->bail = false;
+    s->st = VN_OK;
+    s->n = s->nkeys = s->alen = 0;
+    s->records = s->missing = s->lines = 0;
+    if (s->ktab)
+        memset(s->ktab, 0, s->ktab_cap * sizeof *s->ktab);
+    /* the chunk, then more until the line break that ends its last record */
+    size_t len = 0, want = (size_t)(ne - r0);
+    for (;;) {
+        if (!vn__grow((void **)&s->buf, &s->bufcap, want + 8, 1)) {
+            s->st = VN_ERR_NOMEM;
+            return;
+        }
+        const ssize_t got = read_at(sp->fd, s->buf + len, want - len, r0 + len);
+        if (got < 0) {
+            s->st = VN_ERR_IO;
+            s->err_no = errno;
+            return;
+        }
+        len += (size_t)got;
+        if (len < want || r0 + len >= sp->size)
+            break; /* the end of the file */
+        const size_t from = (size_t)(ne - r0) - 1;
+        if (memchr(s->buf + from, '\n', len - from))
+            break;
+        want = len + (len < (64u << 10) ? (64u << 10) : len);
+    }
+    memset(s->buf + len, 0, 8); /* the digit scanner reads up to 8 bytes ahead */
+    /* the first record: at the start (chunk 0) or after the first break at or after
+     * the byte before the chunk */
+    size_t p = 0;
+    if (k > 0) {
+        const unsigned char *nl = memchr(s->buf, '\n', len);
+        p = nl ? (size_t)(nl - s->buf) + 1 : len;
+    }
+    s->begin = r0 + p;
+    const size_t stop_at = (size_t)(ne - r0);
+    const size_t e = p < stop_at ? parse_records(rd, s, s->buf, p, stop_at, len) : p;
+    s->end = e == SIZE_MAX ? s->begin : r0 + e;
+    /* the scaling, apart from the branchy parse: no division waits in its way */
+    for (size_t j = 0; e != SIZE_MAX && j < sp->nnum; j++)
+        for (size_t i = 0; i < s->n; i++)
+            s->col[j][i] = convert(s->col[j][i], s->exp10[j][i]);
+}
+
+/* ---- the pipeline ---- */
+
+/* Hands out every ready chunk in order (called with the lock held; drops it while the
+ * sink runs). */
+static void commit_ready(reader *rd)
+{
+    while (!rd->committing && !rd->stop_all) {
+        slot *s = &rd->slots[rd->commit_k % rd->nslots];
+        if (rd->commit_k >= rd->nchunks) {
+            rd->stop_all = true; /* all done */
+            rd->end->complete = true;
+            break;
+        }
+        if (s->state != READY || s->k != rd->commit_k)
+            break;
+        if (s->st != VN_OK || s->bail || s->begin != rd->at) {
+            if (s->st != VN_OK) {
+                rd->st = s->st;
+                if (s->st == VN_ERR_IO)
+                    vn__fmt(rd->err, sizeof rd->err, "%s", strerror(s->err_no));
+            }
+            rd->stop_all = true; /* csv.c's reader takes over at this chunk */
+            break;
+        }
+        rd->committing = true;
+        pthread_mutex_unlock(&rd->mu);
+        vn_status st = VN_OK;
+        if (s->n || s->records) {
+            vn__par_chunk c = {.n = s->n, .key = s->key, .nkeys = s->nkeys,
+                               .keylen = s->klen, .records = s->records, .missing = s->missing};
+            for (size_t j = 0; j < rd->sp->nnum; j++)
+                c.col[j] = s->col[j];
+            if (s->nkeys) {
+                size_t cap = 0;
+                if (!vn__grow((void **)&s->kptr, &cap, s->nkeys, sizeof *s->kptr))
+                    st = VN_ERR_NOMEM;
+                for (size_t i = 0; st == VN_OK && i < s->nkeys; i++)
+                    s->kptr[i] = s->arena + s->koff[i];
+                c.keys = s->kptr;
+            }
+            if (st == VN_OK)
+                st = rd->sink(rd->ctx, &c);
+        }
+        if (st == VN_OK && rd->hashing)
+            vn__hash_update(&rd->hash, s->buf + (s->begin - s->r0), (size_t)(s->end - s->begin));
+        pthread_mutex_lock(&rd->mu);
+        rd->committing = false;
+        if (st != VN_OK) {
+            rd->st = st;
+            rd->stop_all = true;
+            break;
+        }
+        rd->at = s->end;
+        rd->line += s->lines;
+        s->state = FREE;
+        rd->commit_k++;
+        pthread_cond_broadcast(&rd->cv);
+    }
+}
+
+static void *worker(void *arg)
+{
+    reader *rd = arg;
+    pthread_mutex_lock(&rd->mu);
+    for (;;) {
+        if (rd->stop_all || rd->next_k >= rd->nchunks)
+            break;
+        const uint64_t k = rd->next_k++;
+        slot *s = &rd->slots[k % rd->nslots];
+        /* the slot is this chunk's once chunk k - nslots, its last user, is handed out
+         * (a worker holding a later chunk must not take it first) */
+        while ((s->state != FREE || k >= rd->commit_k + rd->nslots) && !rd->stop_all)
+            pthread_cond_wait(&rd->cv, &rd->mu);
+        if (rd->stop_all)
+            break;
+        s->state = BUSY;
+        pthread_mutex_unlock(&rd->mu);
+        parse_chunk(rd, s, k);
+        pthread_mutex_lock(&rd->mu);
+        s->state = READY;
+        commit_ready(rd);
+        pthread_cond_broadcast(&rd->cv);
+    }
+    /* finish handing out what others parsed, if it is this worker's turn */
+    commit_ready(rd);
+    pthread_cond_broadcast(&rd->cv);
+    pthread_mutex_unlock(&rd->mu);
+    return NULL;
+}
+
+static void slot_free(slot *s)
+{
+    vn__free(s->buf);
+    for (size_t j = 0; j < VN_PAR_MAX_NUM; j++) {
+        vn__free(s->col[j]);
+        vn__free(s->exp10[j]);
+    }
+    vn__free(s->key);
+    vn__free(s->arena);
+    vn__free(s->koff);
+    vn__free(s->klen);
+    vn__free((void *)s->kptr);
+    vn__free(s->ktab);
+    vn__free(s->row);
+}
+
+vn_status vn__par_read(const vn__par_spec *sp, vn__par_sink sink, void *ctx,
+                       vn__par_end *end, char *errbuf, size_t errlen)
+{
+    *end = (vn__par_end){false, sp->start, sp->line, {0}};
+    if (sp->hash)
+        end->hash = *sp->hash;
+    if (sp->nnum > VN_PAR_MAX_NUM || sp->nkey > 255 || sp->nnum > 255)
+        return VN_OK; /* nothing read: the sequential reader does it all */
+    reader rd = {.sp = sp, .sink = sink, .ctx = ctx, .end = end, .st = VN_OK,
+                 .hashing = sp->hash != NULL, .line = sp->line, .at = sp->start};
+    if (sp->hash)
+        rd.hash = *sp->hash;
+    const size_t C = vn__par_chunk_bytes;
+    rd.nchunks = sp->size > sp->start ? (sp->size - sp->start + C - 1) / C : 0;
+    const int threads = sp->threads < 1 ? 1 : sp->threads;
+    rd.nslots = (size_t)threads + 1;
+    rd.role = vn__calloc(sp->ncols ? sp->ncols : 1, 1);
+    rd.which = vn__calloc(sp->ncols ? sp->ncols : 1, 1);
+    rd.slots = vn__calloc(rd.nslots, sizeof *rd.slots);
+    if (!rd.role || !rd.which || !rd.slots) {
+        vn__free(rd.role);
+        vn__free(rd.which);
+        vn__free(rd.slots);
+        return VN_ERR_NOMEM;
+    }
+    bool ok = true;
+    for (size_t j = 0; j < sp->nnum; j++) {
+        ok = ok && sp->num[j] < sp->ncols && rd.role[sp->num[j]] == ROLE_SKIP;
+        if (ok) {
+            rd.role[sp->num[j]] = ROLE_NUM;
+            rd.which[sp->num[j]] = (unsigned char)j;
+        }
+    }
+    for (size_t j = 0; j < sp->nkey; j++) {
+        /* a column both numeric and a slice key, or named twice: the sequential reader */
+        ok = ok && sp->key[j] < sp->ncols && rd.role[sp->key[j]] == ROLE_SKIP;
+        if (ok) {
+            rd.role[sp->key[j]] = ROLE_KEY;
+            rd.which[sp->key[j]] = (unsigned char)j;
+        }
+    }
+    /* slice columns are joined in the order given; the parser meets them in file order */
+    for (size_t j = 1; ok && j < sp->nkey; j++)
+        ok = sp->key[j] > sp->key[j - 1];
+    vn_status st = VN_OK;
+    if (ok && rd.nchunks) {
+        pthread_mutex_init(&rd.mu, NULL);
+        pthread_cond_init(&rd.cv, NULL);
+        pthread_t tid[64];
+        size_t nt = 0;
+        for (; (int)nt + 1 < threads && nt < 64; nt++)
+            if (pthread_create(&tid[nt], NULL, worker, &rd) != 0)
+                break; /* fewer workers: the same rows, later */
+        worker(&rd);
+        for (size_t i = 0; i < nt; i++)
+            pthread_join(tid[i], NULL);
+        pthread_mutex_destroy(&rd.mu);
+        pthread_cond_destroy(&rd.cv);
+        st = rd.st;
+        if (st == VN_ERR_IO)
+            vn__fmt(errbuf, errlen, "read error: %s", rd.err);
+        else if (st == VN_ERR_NOMEM)
+            vn__fmt(errbuf, errlen, "out of memory");
+    } else if (rd.nchunks == 0) {
+        end->complete = true;
+    }
+    end->offset = rd.at;
+    end->line = rd.line;
+    end->hash = rd.hash;
+    for (size_t i = 0; i < rd.nslots; i++)
+        slot_free(&rd.slots[i]);
+    vn__free(rd.slots);
+    vn__free(rd.role);
+    vn__free(rd.which);
+    return st;
+}
