@@ -581,6 +581,7 @@ def full(args, vernier, rows, tmp, threads):
                    stdout=subprocess.DEVNULL, check=True)
 
     results = {name: [] for name, *_ in jobs}
+    slices_of = {}  # each vernier run's slices, to check that threads change no value
     inner = {name: [] for name, *_ in jobs}
     agrees = {name: 0.0 for name, *_ in jobs}
     notes = []
@@ -590,6 +591,8 @@ def full(args, vernier, rows, tmp, threads):
             check_ok(r)
             results[name].append(r)
             doc = r.json()
+            if kind == "vernier":
+                slices_of.setdefault(name, []).append(doc["slices"])
             ref = sdoc if by else sdoc_overall
             if kind in ("vernier", "inmem"):
                 vdoc = doc if kind == "vernier" else inmem_as_vernier(doc)
@@ -687,8 +690,8 @@ def full(args, vernier, rows, tmp, threads):
                        f"(target ≤ 200 MB: {verdict(m * 1.048576 <= 200)})")
     if "vernier --threads 1" in results:
         r_ = med("vernier --threads 1") / v0
-        same = all(a.json()["slices"] == b.json()["slices"]
-                   for a in results["vernier"] for b in results["vernier --threads 1"])
+        same = all(a == b for a in slices_of["vernier"]
+                   for b in slices_of["vernier --threads 1"])
         if not same:
             problems.append("vernier on 1 thread and on the default threads differ")
         targets.append(f"`vernier` on {os.cpu_count()} threads (the default) vs 1 thread: "
