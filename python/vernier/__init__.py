@@ -272,14 +272,17 @@ class Result:
 
 def evaluate(y_true, y_pred, *, metrics=None, sample_weight=None, by=None, ci=None,
              seed=None, ci_method="auto", resamples=2000, zero="nan",
-             r2_constant="undefined", min_count=0, threads=1, quantiles="exact"):
+             r2_constant="undefined", min_count=0, threads=1, quantiles="exact",
+             task="regression"):
     """Evaluates predictions against actuals: the metric battery (or `metrics`, a list or
     a comma-separated string in the CLI's spelling, e.g. "mae,huber:delta=2"), overall
     and per slice of `by` (a sequence of labels, a pandas Series or DataFrame, or a dict
     name -> labels), with confidence intervals at level `ci` (True = 0.95). Returns a
     Result. The GIL is released while the rows are evaluated. quantiles="sketch" computes
     medae and pNN_abs_error from a mergeable sketch (within 0.39 % of exact; the rank
-    error in the notes) instead of keeping |e| of every row."""
+    error in the notes) instead of keeping |e| of every row. task="binary": y_true is a
+    0/1 label and y_pred a score; the default battery becomes the classification one
+    (roc_auc, average_precision, log_loss, brier, ece, operating points)."""
     _policy(zero, r2_constant)
     y = _column(y_true, "y_true")
     p = _column(y_pred, "y_pred")
@@ -290,7 +293,7 @@ def evaluate(y_true, y_pred, *, metrics=None, sample_weight=None, by=None, ci=No
                          by_names=names, ci=_ci(ci), ci_method=ci_method,
                          resamples=resamples, seed=0 if seed is None else seed, zero=zero,
                          r2=r2_constant, min_count=min_count, threads=threads,
-                         quantiles=quantiles)
+                         quantiles=quantiles, task=task)
     return Result(json.loads(doc))
 
 
@@ -406,7 +409,7 @@ class Accumulator:
 
     def __init__(self, metrics=None, *, by_names=None, ci=None, seed=None, ci_method="auto",
                  resamples=2000, zero="nan", r2_constant="undefined", min_count=0,
-                 threads=1, quantiles="exact", _state=None):
+                 threads=1, quantiles="exact", task="regression", _state=None):
         if _state is not None:
             self._state = _state
             return
@@ -416,7 +419,7 @@ class Accumulator:
                                   ci=_ci(ci), ci_method=ci_method, resamples=resamples,
                                   seed=0 if seed is None else seed, zero=zero,
                                   r2=r2_constant, min_count=min_count, threads=threads,
-                                  quantiles=quantiles)
+                                  quantiles=quantiles, task=task)
 
     def update(self, y, yhat, w=None, *, by=None):
         y, yhat = _column(y, "y"), _column(yhat, "yhat")

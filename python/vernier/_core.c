@@ -261,6 +261,7 @@ static const char *const CI_METHODS[] = {"auto", "percentile", "bca", "analytic"
 static const char *const ZEROS[] = {"nan", "skip", "eps", NULL};
 static const char *const R2S[] = {"undefined", "sklearn", NULL};
 static const char *const QUANTS[] = {"exact", "sketch", NULL};
+static const char *const TASKS[] = {"regression", "binary", NULL};
 
 static int pick(const char *what, const char *s, const char *const *names, int *out)
 {
@@ -284,7 +285,8 @@ static void options_free(options *o)
 static int options_set(options *o, const char *metrics, PyObject *by_names, double ci,
                        const char *ci_method, unsigned long long resamples,
                        unsigned long long seed, const char *zero, const char *r2,
-                       unsigned long long min_count, int threads, const char *quantiles)
+                       unsigned long long min_count, int threads, const char *quantiles,
+                       const char *task)
 {
     memset(o, 0, sizeof *o);
     vn_eval_config_init(&o->ec);
@@ -307,6 +309,9 @@ static int options_set(options *o, const char *metrics, PyObject *by_names, doub
     if (pick("quantiles", quantiles, QUANTS, &k) != 0)
         return -1;
     o->ec.quantiles = (vn_quantiles)k;
+    if (pick("task", task, TASKS, &k) != 0)
+        return -1;
+    o->ec.task = (vn_task)k;
     if (resamples == 0 || resamples > 10000000) {
         PyErr_SetString(PyExc_ValueError, "resamples must be 1 to 10000000");
         return -1;
@@ -482,8 +487,8 @@ static PyObject *finish_json(vn_eval *ev)
 
 #define EVAL_KWLIST                                                                           \
     "metrics", "by_names", "ci", "ci_method", "resamples", "seed", "zero", "r2", "min_count", \
-        "threads", "quantiles"
-#define EVAL_FORMAT "zOdsKKssKis"
+        "threads", "quantiles", "task"
+#define EVAL_FORMAT "zOdsKKssKiss"
 
 static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kw)
 {
@@ -493,16 +498,16 @@ static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *by_names = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined";
     double ci = 0;
-    const char *quantiles = "exact";
+    const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT, kwlist, &y, &yhat, &w,
                                      &codes, &labels, &metrics, &by_names, &ci, &ci_method,
-                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles))
+                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles, &task))
         return NULL;
     options o;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                    min_count, threads, quantiles) != 0) {
+                    min_count, threads, quantiles, task) != 0) {
         options_free(&o);
         return NULL;
     }
@@ -535,16 +540,16 @@ static int State_init(State *s, PyObject *args, PyObject *kw)
     PyObject *by_names = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined";
     double ci = 0;
-    const char *quantiles = "exact";
+    const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|" EVAL_FORMAT, kwlist, &metrics, &by_names,
                                      &ci, &ci_method, &resamples, &seed, &zero, &r2,
-                                     &min_count, &threads, &quantiles))
+                                     &min_count, &threads, &quantiles, &task))
         return -1;
     options o;
     int rc = options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                         min_count, threads, quantiles);
+                         min_count, threads, quantiles, task);
     if (rc == 0) {
         vn_eval_free(s->ev);
         s->ev = new_eval(&o);
@@ -774,13 +779,13 @@ static PyObject *py_compare(PyObject *self, PyObject *args, PyObject *kw)
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined",
                *primary = NULL, *dm = NULL, *title = NULL;
     double ci = 0.95;
-    const char *quantiles = "exact";
+    const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1, horizon = 1, report = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO" EVAL_FORMAT "zOizis", kwlist, &y,
                                      &base, &cand, &w, &codes, &labels, &metrics, &by_names,
                                      &ci, &ci_method, &resamples, &seed, &zero, &r2,
-                                     &min_count, &threads, &quantiles, &primary, &guards, &horizon, &dm,
+                                     &min_count, &threads, &quantiles, &task, &primary, &guards, &horizon, &dm,
                                      &report, &title))
         return NULL;
     options o;
@@ -789,7 +794,7 @@ static PyObject *py_compare(PyObject *self, PyObject *args, PyObject *kw)
     vn_compare *cmp = NULL;
     vn_comparison *res = NULL;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                    min_count, threads, quantiles) != 0)
+                    min_count, threads, quantiles, task) != 0)
         goto done;
     vn_compare_config cfg;
     vn_compare_config_init(&cfg);
@@ -860,12 +865,12 @@ static PyObject *py_report(PyObject *self, PyObject *args, PyObject *kw)
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined",
                *title = NULL;
     double ci = 0;
-    const char *quantiles = "exact";
+    const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1, report = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT "iz", kwlist, &y, &yhat,
                                      &w, &codes, &labels, &metrics, &by_names, &ci, &ci_method,
-                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles,
+                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles, &task,
                                      &report, &title))
         return NULL;
     if (report != 0 && report != 1) {
@@ -874,7 +879,7 @@ static PyObject *py_report(PyObject *self, PyObject *args, PyObject *kw)
     }
     options o;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
-                    min_count, threads, quantiles) != 0) {
+                    min_count, threads, quantiles, task) != 0) {
         options_free(&o);
         return NULL;
     }
