@@ -62,6 +62,7 @@ typedef struct slot {
     size_t alen, acap;
     size_t *koff, *klen;
     const char **kptr;
+    size_t kptrcap;
     size_t nkeys, kcap;
     uint32_t *ktab; /* key index + 1, 0 = empty */
     size_t ktab_cap;
@@ -572,8 +573,7 @@ static void commit_ready(reader *rd)
             for (size_t j = 0; j < rd->sp->nnum; j++)
                 c.col[j] = s->col[j];
             if (s->nkeys) {
-                size_t cap = 0;
-                if (!vn__grow((void **)&s->kptr, &cap, s->nkeys, sizeof *s->kptr))
+                if (!vn__grow((void **)&s->kptr, &s->kptrcap, s->nkeys, sizeof *s->kptr))
                     st = VN_ERR_NOMEM;
                 for (size_t i = 0; st == VN_OK && i < s->nkeys; i++)
                     s->kptr[i] = s->arena + s->koff[i];

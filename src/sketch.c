@@ -159,16 +159,19 @@ static void seek(walk *w, double t)
 void vn__sketch_quantiles(const vn__qsketch *s, bool weighted, double max, const double *qs,
                           size_t nq, double *out, double *rank_err)
 {
-    /* the total mass, bucket by bucket in value order (as the walks below add it) */
-    walk t = {s, weighted, -1, 0, 0, 0};
-    t.c = bucket_mass(&t);
-    vn__ksum k = {0, 0};
-    if (t.c > 0 || next_bucket(&t)) {
-        vn__ksum_add(&k, t.c);
-        while (next_bucket(&t))
+    /* the total mass: the row count, or (weighted) the bucket weights in value order */
+    double W = (double)s->n;
+    if (weighted) {
+        walk t = {s, true, -1, 0, 0, 0};
+        t.c = bucket_mass(&t);
+        vn__ksum k = {0, 0};
+        if (t.c > 0 || next_bucket(&t)) {
             vn__ksum_add(&k, t.c);
+            while (next_bucket(&t))
+                vn__ksum_add(&k, t.c);
+        }
+        W = vn__ksum_get(&k);
     }
-    const double W = weighted ? vn__ksum_get(&k) : (double)s->n;
     double worst = 0;
     for (size_t j = 0; j < nq; j++) {
         walk w = {s, weighted, -1, 0, 0, 0};
