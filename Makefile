@@ -126,6 +126,7 @@ bench: all
 
 bench-smoke: all
 	$(PYTHON) bench/run.py --smoke
+	$(PYTHON) bench/scaling.py --smoke
 
 # ---- fuzzing (fuzz/README.md) ----
 # Each fuzz/fuzz_T.c is a libFuzzer target (clang, ASan+UBSan, into fuzz/build/) and,

@@ -9,6 +9,8 @@
 #   fuzz/run-campaign.sh csv numparse            # 30 CPU-minutes each
 #   CPU_MIN=5 fuzz/run-campaign.sh spec
 #
+# libFuzzer's -timeout is wall time: at nice 19 on a busy machine a fuzzer can wait for
+# the CPU for seconds, so the campaign gives an input 60 s (`make fuzz` keeps 10 s).
 # A crash stops that target (the artifact lands in fuzz/build/artifacts-T/, the log
 # says which); fix it, add the input to fuzz/corpus/T, move the artifact out of
 # artifacts-T/, and run the script again: the CPU already spent is kept. Binaries come from `make fuzz-build`.
@@ -33,8 +35,8 @@ for t in "$@"; do
     done_s=$(cat "$LOGDIR/$t.cpu" 2>/dev/null || echo 0)
     goal=$((CPU_MIN * 60))
     while [ "$done_s" -lt "$goal" ]; do
-        echo "$(date -u +%FT%TZ) start $t (cpu so far ${done_s}s of ${goal}s): nice -n 19 $bin -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$B/artifacts-$t/ $B/corpus-$t fuzz/corpus/$t" >>"$LOGDIR/commands.log"
-        /usr/bin/time -v nice -n 19 "$bin" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        echo "$(date -u +%FT%TZ) start $t (cpu so far ${done_s}s of ${goal}s): nice -n 19 $bin -timeout=60 -rss_limit_mb=2048 -artifact_prefix=$B/artifacts-$t/ $B/corpus-$t fuzz/corpus/$t" >>"$LOGDIR/commands.log"
+        /usr/bin/time -v nice -n 19 "$bin" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$B/artifacts-$t/" "$B/corpus-$t" "fuzz/corpus/$t" >>"$LOGDIR/$t.log" 2>&1 &
         tpid=$!
         sleep 1

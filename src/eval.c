@@ -74,6 +74,11 @@ struct vn_eval {
     vn__train *train;    /* vn_eval_train_csv: training series for the naive scale */
     double *ones;    /* VN_BLOCK_ROWS weights of 1, for blocks folded from callers' arrays */
     bool sketch;     /* VN_QUANTILES_SKETCH */
+    /* With by columns, every row of the overall slice is also in exactly one other slice,
+     * so in ae_mode the overall slice keeps no |e| of its own (8 bytes a row): its |e| are
+     * the other slices' put together when needed (derive_overall). Weighted rows, rows
+     * without slice ids and absorbed states end that: the copy is made then and kept. */
+    bool derived_ae;
     vn__worst_heap worst;
     bool failed;
     char err[512];
@@ -258,6 +263,7 @@ vn_status vn_eval_new(const vn_eval_config *cfg, vn_eval **out, char *errbuf, si
             st = ev->by_names[i] ? VN_OK : VN_ERR_NOMEM;
         }
     }
+    ev->derived_ae = ev->by_count > 0;
     if (st == VN_OK)
         st = add_slice(ev, NULL, 0, 0);
     if (st != VN_OK) {
@@ -438,6 +444,43 @@ static bool ae_reserve_w(vn_eval *ev, slice *s, size_t more, bool want_w)
 
 static bool ae_reserve(vn_eval *ev, slice *s, size_t more) { return ae_reserve_w(ev, s, more, false); }
 
+/* Whether slice s stores |e| as its rows arrive. */
+static bool keeps_ae(const vn_eval *ev, const slice *s)
+{
+    return ae_mode(ev) && !(ev->derived_ae && s == ev->slices);
+}
+
+/* Ends derived_ae: the overall slice's |e| (and weights) become the other slices', in
+ * slice order — a multiset, which is all its quantiles read. With free_parts, each
+ * slice's arrays are released as they are taken (at finish, after their quantiles), so
+ * the |e| are held about once. */
+static bool derive_overall(vn_eval *ev, bool free_parts)
+{
+    if (!ev->derived_ae)
+        return true;
+    ev->derived_ae = false;
+    if (!ae_mode(ev))
+        return true;
+    slice *all = &ev->slices[0];
+    for (size_t i = 1; i < ev->nslices; i++) {
+        slice *s = &ev->slices[i];
+        if (s->an && !ae_reserve_w(ev, all, s->an, s->aw != NULL))
+            return false;
+        if (s->an)
+            memcpy(all->ae + all->an, s->ae, s->an * sizeof(double));
+        for (size_t k = 0; all->aw && k < s->an; k++)
+            all->aw[all->an + k] = s->aw ? s->aw[k] : 1.0;
+        all->an += s->an;
+        if (free_parts) {
+            vn__free(s->ae);
+            vn__free(s->aw);
+            s->ae = s->aw = NULL;
+            s->an = s->acap = 0;
+        }
+    }
+    return true;
+}
+
 /* Appends one row to slice s: y, p, w and the input columns x[0..nx) (i-th element,
  * stride from strides, all 1 when NULL); in ae_mode its |e| and weight too. */
 static bool push(vn_eval *ev, slice *s, double y, double p, double w, const double *const *x,
@@ -448,7 +491,7 @@ static bool push(vn_eval *ev, slice *s, double y, double p, double w, const doub
         return false;
     if (sketch_mode(ev) && !vn__sketch_add(&s->qsk, fabs(p - y), w, true))
         return false;
-    if (ae_mode(ev)) {
+    if (keeps_ae(ev, s)) {
         if (s->an == s->acap && !ae_reserve(ev, s, 1))
             return false;
         if (!s->aw && ev->weighted && !ae_reserve(ev, s, 1))
@@ -603,7 +646,7 @@ static bool buffer_rows(vn_eval *ev, slice *s, const double *y, const double *p,
  * those of the row-by-row path: positions in the slice's row sequence. */
 static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
-    if (ae_mode(ev)) {
+    if (keeps_ae(ev, s)) {
         if (!ae_reserve(ev, s, n))
             return false;
         double *ae = s->ae + s->an;
@@ -776,6 +819,8 @@ vn_status vn_eval_update_columns(vn_eval *ev, const vn_rows *r, const double *co
             return fail(ev, VN_ERR_DATA, "row %llu: y is %g; a binary label must be 0 or 1",
                         (unsigned long long)(ev->rows_seen + i + 1), y);
     }
+    if (r->n && (r->w || !r->slice) && !derive_overall(ev, false))
+        return fail(ev, VN_ERR_NOMEM, "out of memory");
     ev->weighted = ev->weighted || r->w != NULL;
     if (append_plain(ev, r, x, strides) || append_sliced(ev, r))
         return ev->failed ? VN_ERR_NOMEM : VN_OK;
@@ -1363,6 +1408,22 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
     return VN_OK;
 }
 
+/* Moves notes [from, nnotes) of res in front of the others, each group in its order. */
+static vn_status notes_to_front(vn_result *res, size_t from)
+{
+    const size_t k = res->nnotes - from;
+    if (k == 0 || from == 0)
+        return VN_OK;
+    vn_note *tmp = vn__malloc(k * sizeof *tmp);
+    if (!tmp)
+        return VN_ERR_NOMEM;
+    memcpy(tmp, res->notes + from, k * sizeof *tmp);
+    memmove(res->notes + k, res->notes, from * sizeof *tmp);
+    memcpy(res->notes, tmp, k * sizeof *tmp);
+    vn__free(tmp);
+    return VN_OK;
+}
+
 /* Moves the plan, names and slice labels into a fresh result. */
 static vn_status make_result(vn_eval *ev, vn_result **out)
 {
@@ -1472,8 +1533,22 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
     vn_result *res = NULL;
     vn_status st = qs ? make_result(ev, &res) : VN_ERR_NOMEM;
     const size_t nq = st == VN_OK ? vn__quantile_levels(ev->ms, ev->nms, qs) : 0;
-    for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
-        st = finish_slice(ev, res, i, qs, nq, qs + nms);
+    if (st == VN_OK && ev->derived_ae && ae_mode(ev)) {
+        /* the slices first, each then giving its |e| to the overall slice; the overall
+         * slice's notes are moved back in front of theirs */
+        for (size_t i = 1; st == VN_OK && i < res->nslices; i++)
+            st = finish_slice(ev, res, i, qs, nq, qs + nms);
+        const size_t before = res->nnotes;
+        if (st == VN_OK && !derive_overall(ev, true))
+            st = VN_ERR_NOMEM;
+        if (st == VN_OK)
+            st = finish_slice(ev, res, 0, qs, nq, qs + nms);
+        if (st == VN_OK)
+            st = notes_to_front(res, before);
+    } else {
+        for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
+            st = finish_slice(ev, res, i, qs, nq, qs + nms);
+    }
     vn__free(qs);
     if (st == VN_OK && ev->series && !(ev->min_count && ev->slices[0].acc->n < ev->min_count))
         st = vn__series_pool(res, ev->train != NULL);
@@ -1546,6 +1621,12 @@ void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m)
                          ev->rows_read, ev->weighted, ev->failed, ev->nslices, ev->cols.n};
 }
 
+vn_status vn__eval_derive(const vn_eval *ev)
+{
+    /* the overall |e| are a cache of the slices' (derived_ae): filling it changes no value */
+    return derive_overall((vn_eval *)ev, false) ? VN_OK : VN_ERR_NOMEM;
+}
+
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v)
 {
     const slice *sl = &ev->slices[s];
@@ -1559,7 +1640,7 @@ vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn_
                           const double *y, const double *p, const double *w, size_t n,
                           const vn__qsketch *qsk)
 {
-    if (fold(ev, true) != VN_OK)
+    if (fold(ev, true) != VN_OK || !derive_overall(ev, false))
         return fail(ev, VN_ERR_NOMEM, "out of memory");
     uint32_t idx = 0;
     if (key && intern(ev, key, keylen, &idx) != VN_OK)

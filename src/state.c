@@ -136,6 +136,7 @@ vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, cha
                      "byte form in state format %d", m.ms[i].key, VN_STATE_FORMAT);
     VN_RETURN_IF(vn__acc_size(m.plan) != 8 * acc_words(m.plan), VN_ERR_USAGE,
                  "this metric plan has no byte form in state format %d", VN_STATE_FORMAT);
+    VN_RETURN_IF(vn__eval_derive(ev) != VN_OK, VN_ERR_NOMEM, "out of memory");
     const bool store = m.plan->needs & NEED_STORE;
     const bool rows = m.plan->needs & (NEED_STORE | NEED_AE);
     char *list = metric_list(m.ms, m.nms);
@@ -561,6 +562,8 @@ vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t
                  a.failed ? vn_eval_errmsg(into) : vn_eval_errmsg(from));
     char msg[300];
     VN_RETURN_IF(!same_setup(&a, &b, msg, sizeof msg), VN_ERR_USAGE, "%s", msg);
+    VN_RETURN_IF(vn__eval_derive(into) != VN_OK || vn__eval_derive(from) != VN_OK,
+                 VN_ERR_NOMEM, "out of memory");
     vn__eval_slice_view va, vb;
     vn__eval_get_slice(into, 0, &va);
     vn__eval_get_slice(from, 0, &vb);

@@ -45,6 +45,9 @@ typedef struct vn__eval_slice_view {
 } vn__eval_slice_view;
 
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v);
+/* Fills the overall slice's |e| when eval.c derives them from the other slices'
+ * (derived_ae), before its view is read: VN_OK or VN_ERR_NOMEM. */
+vn_status vn__eval_derive(const vn_eval *ev);
 
 /* Adds a slice's rows to ev after its own: the slice with this key (NULL: the overall
  * one) gets the state acc merged in (acc holds all n rows) and, when ev stores rows, the

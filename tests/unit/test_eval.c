@@ -292,6 +292,188 @@ static void test_intervals(void)
     nrows = N;
 }
 
+
+/* ---- the overall slice's |e| derived from the slices' (eval.c, derived_ae) ----
+ * With by columns and only |e| quantiles to keep, the overall slice stores no |e| of its
+ * own: they are the slices' put together when needed. Oracle: type-7 quantiles of the
+ * sorted |e| computed here (numpy's formula), and the same rows evaluated unsliced. */
+
+static const char *AE_METRICS = "count,mae,medae,p90_abs_error,p99_abs_error,"
+                                "abs_error_quantile:q=0.3,max_error";
+static const double AE_Q[] = {0.5, 0.9, 0.99, 0.3}; /* medae, p90, p99, q=0.3 */
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double type7(const double *sorted, size_t n, double q)
+{
+    const double h = (double)(n - 1) * q;
+    const size_t lo = (size_t)h;
+    const size_t hi = lo + 1 < n ? lo + 1 : lo;
+    return sorted[lo] + (h - (double)lo) * (sorted[hi] - sorted[lo]);
+}
+
+/* An evaluation of AE_METRICS, sliced by "seg" (7 slices) or not. */
+static vn_eval *ae_eval(int sliced, int threads)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = AE_METRICS;
+    cfg.threads = threads;
+    const char *by[] = {"seg"};
+    cfg.by_count = sliced ? 1 : 0;
+    cfg.by_names = by;
+    vn_eval *ev = NULL;
+    char err[256];
+    if (vn_eval_new(&cfg, &ev, err, sizeof err) != VN_OK)
+        return NULL;
+    for (int k = 0; sliced && k < 7; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "s%d", k);
+        const char *v[] = {name};
+        uint32_t id;
+        vn_eval_slice(ev, v, NULL, &id);
+    }
+    return ev;
+}
+
+/* Rows [a, b) into ev in chunks of 5000: with slice ids when ids, weights when w. */
+static int ae_feed(vn_eval *ev, size_t a, size_t b, int ids, int w)
+{
+    for (size_t at = a; at < b; at += 5000) {
+        const size_t n = b - at < 5000 ? b - at : 5000;
+        const vn_rows r = {n, Y + at, 1, P + at, 1, w ? Wt + at : NULL, 1, ids ? S + at : NULL};
+        if (vn_eval_update(ev, &r) != VN_OK)
+            return 0;
+    }
+    return 1;
+}
+
+static vn_result *ae_finish(vn_eval *ev)
+{
+    vn_result *res = NULL;
+    if (ev && vn_eval_finish(ev, &res) != VN_OK)
+        res = NULL;
+    vn_eval_free(ev);
+    return res;
+}
+
+/* Slice 0 of a and b agree bit for bit on every metric. */
+static size_t overall_differences(const vn_result *a, const vn_result *b)
+{
+    size_t d = 0;
+    for (size_t m = 0; a && b && m < vn_result_metric_count(a); m++) {
+        vn_value va, vb;
+        vn_result_get(a, 0, m, &va);
+        vn_result_get(b, 0, m, &vb);
+        d += !unit_same(va.value, vb.value) || va.reason != vb.reason;
+    }
+    return a && b ? d : 1;
+}
+
+static void test_derived_overall(void)
+{
+    make_data();
+    double *ae = malloc(N * sizeof *ae);
+    if (!ae)
+        return;
+    for (size_t i = 0; i < N; i++)
+        ae[i] = fabs(P[i] - Y[i]);
+    qsort(ae, N, sizeof *ae, cmp_double);
+
+    /* sliced, unweighted: the overall quantiles are the oracle's, bit for bit */
+    for (int threads = 1; threads <= 2; threads++) {
+        vn_eval *ev = ae_eval(1, threads);
+        vn_result *res = ev && ae_feed(ev, 0, N, 1, 0) ? ae_finish(ev) : (vn_eval_free(ev), NULL);
+        CHECK(res != NULL);
+        for (size_t q = 0; res && q < 4; q++) {
+            vn_value v;
+            vn_result_get(res, 0, 2 + q, &v);
+            CHECKF(v.value == type7(ae, N, AE_Q[q]), "threads %d: overall %s = %.17g, oracle %.17g",
+                   threads, vn_result_metric_key(res, 2 + q), v.value, type7(ae, N, AE_Q[q]));
+        }
+        /* each slice against its own sorted |e| */
+        for (size_t k = 0; res && k < 7; k++) {
+            size_t n = 0;
+            double *sk = malloc(N * sizeof *sk);
+            for (size_t i = 0; sk && i < N; i++)
+                if (S[i] == k)
+                    sk[n++] = fabs(P[i] - Y[i]);
+            qsort(sk, n, sizeof *sk, cmp_double);
+            vn_value v;
+            vn_result_get(res, k + 1, 2, &v);
+            CHECKF(sk && n && v.value == type7(sk, n, 0.5), "slice s%zu medae", k);
+            free(sk);
+        }
+        vn_result_free(res);
+    }
+
+    /* the same rows unsliced: the same overall values */
+    vn_eval *e1 = ae_eval(0, 1);
+    vn_result *flat = e1 && ae_feed(e1, 0, N, 0, 0) ? ae_finish(e1) : (vn_eval_free(e1), NULL);
+    vn_eval *e2 = ae_eval(1, 2);
+    vn_result *sl = e2 && ae_feed(e2, 0, N, 1, 0) ? ae_finish(e2) : (vn_eval_free(e2), NULL);
+    CHECKF(overall_differences(flat, sl) == 0, "overall identical with and without slices");
+
+    /* rows without slice ids after sliced ones: the copy is made then (the overall slice
+     * gets every row; the slices only theirs) */
+    vn_eval *e3 = ae_eval(1, 2);
+    vn_result *mixed = e3 && ae_feed(e3, 0, N / 2, 1, 0) && ae_feed(e3, N / 2, N, 0, 0)
+                           ? ae_finish(e3) : (vn_eval_free(e3), NULL);
+    CHECKF(overall_differences(flat, mixed) == 0, "rows without slice ids: overall complete");
+    vn_value c;
+    if (mixed) {
+        size_t n0 = 0;
+        for (size_t i = 0; i < N / 2; i++)
+            n0 += S[i] == 0;
+        vn_result_get(mixed, 1, 0, &c);
+        CHECKF(c.value == (double)n0, "slice s0 counts only its sliced rows (%g vs %zu)", c.value, n0);
+    }
+    vn_result_free(mixed);
+
+    /* weighted rows after unweighted ones: the same as unsliced */
+    vn_eval *e4 = ae_eval(1, 1), *e5 = ae_eval(0, 1);
+    vn_result *w1 = e4 && ae_feed(e4, 0, N / 3, 1, 0) && ae_feed(e4, N / 3, N, 1, 1)
+                        ? ae_finish(e4) : (vn_eval_free(e4), NULL);
+    vn_result *w0 = e5 && ae_feed(e5, 0, N / 3, 0, 0) && ae_feed(e5, N / 3, N, 0, 1)
+                        ? ae_finish(e5) : (vn_eval_free(e5), NULL);
+    CHECKF(overall_differences(w0, w1) == 0, "weighted after unweighted: overall as unsliced");
+    vn_result_free(w0);
+    vn_result_free(w1);
+
+    /* a state written while derived, read back; and two derived halves merged */
+    vn_eval *h1 = ae_eval(1, 1), *h2 = ae_eval(1, 2);
+    int ok = h1 && h2 && ae_feed(h1, 0, N / 2, 1, 0) && ae_feed(h2, N / 2, N, 1, 0);
+    void *buf = NULL;
+    size_t len = 0;
+    char err[256];
+    ok = ok && vn_eval_state_write(h2, &buf, &len, err, sizeof err) == VN_OK;
+    vn_eval *back = NULL;
+    ok = ok && vn_eval_state_read(buf, len, 1, &back, err, sizeof err) == VN_OK;
+    ok = ok && vn_eval_merge(h1, back, err, sizeof err) == VN_OK;
+    free(buf);
+    vn_eval_free(back);
+    vn_eval_free(h2);
+    vn_result *merged = ok ? ae_finish(h1) : (vn_eval_free(h1), NULL);
+    CHECKF(ok && overall_differences(sl, merged) == 0, "halves through a state, merged: overall");
+    size_t d = 0;
+    for (size_t k = 1; merged && sl && k < 8; k++)
+        for (size_t m = 0; m < vn_result_metric_count(sl); m++) {
+            vn_value a, b;
+            vn_result_get(sl, k, m, &a);
+            vn_result_get(merged, k, m, &b);
+            d += !unit_same(a.value, b.value);
+        }
+    CHECKF(merged && d == 0, "halves merged: every slice (%zu differ)", d);
+    vn_result_free(merged);
+    vn_result_free(flat);
+    vn_result_free(sl);
+    free(ae);
+}
+
 int main(void)
 {
     RUN(test_hand);
@@ -299,5 +481,6 @@ int main(void)
     RUN(test_api_errors);
     RUN(test_determinism);
     RUN(test_intervals);
+    RUN(test_derived_overall);
     return unit_summary("eval");
 }
