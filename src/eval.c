@@ -79,6 +79,8 @@ struct vn_eval {
      * the other slices' put together when needed (derive_overall). Weighted rows, rows
      * without slice ids and absorbed states end that: the copy is made then and kept. */
     bool derived_ae;
+    size_t *cnt;     /* scatter_sliced: rows per slice of an update */
+    size_t cnt_cap;
     vn__worst_heap worst;
     bool failed;
     char err[512];
@@ -133,6 +135,7 @@ void vn_eval_free(vn_eval *ev)
     vn__free(ev->pcol);
     vn__free(ev->wcol);
     vn__free(ev->ones);
+    vn__free(ev->cnt);
     vn__train_free(ev->train);
     vn__free(ev);
 }
@@ -686,6 +689,45 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
     return buffer_rows(ev, s, y + at, p + at, n - at);
 }
 
+/* The rows of r (checked: finite, ids in range; no input columns) appended to their
+ * by-slices as push() would append them one by one, with each slice's room made once:
+ * a count per slice, then one pass that writes y, p, w (and |e|, weight in ae_mode). */
+static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
+{
+    const size_t ns = ev->nslices - 1;
+    if (!vn__grow((void **)&ev->cnt, &ev->cnt_cap, ns, sizeof *ev->cnt))
+        return false;
+    memset(ev->cnt, 0, ns * sizeof *ev->cnt);
+    for (size_t i = 0; i < r->n; i++)
+        ev->cnt[r->slice[i]] += !r->w || r->w[i] != 0.0;
+    for (size_t k = 0; k < ns; k++) {
+        slice *s = &ev->slices[k + 1];
+        const size_t m = ev->cnt[k];
+        if (m && (!reserve(ev, s, s->len + m) ||
+                  (keeps_ae(ev, s) && !ae_reserve_w(ev, s, m, r->w != NULL))))
+            return false;
+    }
+    const bool ae = ae_mode(ev); /* (the by-slices keep |e| whenever the plan does) */
+    for (size_t i = 0; i < r->n; i++) {
+        const double w = r->w ? r->w[i] : 1.0;
+        if (w == 0.0)
+            continue;
+        slice *s = &ev->slices[r->slice[i] + 1];
+        const double y = r->y[i], p = r->yhat[i];
+        s->y[s->len] = y;
+        s->p[s->len] = p;
+        s->w[s->len] = w;
+        s->len++;
+        if (ae) {
+            s->ae[s->an] = fabs(p - y);
+            if (s->aw)
+                s->aw[s->an] = w;
+            s->an++;
+        }
+    }
+    return true;
+}
+
 /* Sliced rows from memory — contiguous, no input columns, no plots — checked in one pass
  * first. The overall slice takes them straight from the caller's arrays when they are
  * unweighted and the plan keeps no rows (fold_direct), else through its buffer; each
@@ -718,12 +760,17 @@ static bool append_sliced(vn_eval *ev, const vn_rows *r)
         ev->rows_seen += r->n;
     }
     ev->rows_zero_weight += zero;
+    if (!sketch_mode(ev) && !scatter_sliced(ev, r)) {
+        fail(ev, VN_ERR_NOMEM, "out of memory");
+        return true;
+    }
     for (size_t i = 0; i < r->n; i++) {
         const double w = r->w ? r->w[i] : 1.0;
         if (w == 0.0)
             continue;
         if ((all && !push(ev, all, r->y[i], r->yhat[i], w, NULL, NULL, i)) ||
-            !push(ev, &ev->slices[r->slice[i] + 1], r->y[i], r->yhat[i], w, NULL, NULL, i)) {
+            (sketch_mode(ev) &&
+             !push(ev, &ev->slices[r->slice[i] + 1], r->y[i], r->yhat[i], w, NULL, NULL, i))) {
             fail(ev, VN_ERR_NOMEM, "out of memory");
             return true;
         }
