@@ -136,14 +136,20 @@ static inline uint64_t load8(const unsigned char *p)
     return v;
 }
 
-/* Leading digit bytes of v (0..8), the first byte being the lowest. */
-static inline unsigned digit_count(uint64_t v)
+/* The high bit of each byte of v that is not a digit (the first byte being the lowest). */
+static inline uint64_t nondigits(uint64_t v)
 {
     const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, three = 0x3030303030303030ull;
     const uint64_t bad = ((v & hi) ^ three) | (((v + 0x0606060606060606ull) & hi) ^ three);
     /* the high bit of each byte of bad that is not zero (no carry crosses a byte) */
-    const uint64_t nz = (((bad & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | bad) &
-                        0x8080808080808080ull;
+    return (((bad & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | bad) &
+           0x8080808080808080ull;
+}
+
+/* Leading digit bytes of v (0..8). */
+static inline unsigned digit_count(uint64_t v)
+{
+    const uint64_t nz = nondigits(v);
     return nz ? (unsigned)__builtin_ctzll(nz) / 8 : 8;
 }
 
@@ -185,23 +191,44 @@ static inline __attribute__((always_inline)) int fast_number(const unsigned char
 {
     const unsigned char *q = s;
     bool neg = false;
-    if (q < lim && (*q == '-' || *q == '+'))
+    if (*q == '-' || *q == '+') /* (at lim: a zero byte) */
         neg = *q++ == '-';
     uint64_t m = 0;
-    size_t nd = digit_run(&q, &m);
+    size_t nd;
     int k = 0;
-    if (q < lim && *q == '.') {
-        q++;
-        const size_t f = digit_run(&q, &m);
-        nd += f;
-        k = -(int)f;
+    /* Most numbers end within eight bytes: one load classifies them. An integer is its
+     * leading digits; with a dot, the bytes after the dot move down one place so that
+     * the digits of both parts form one run, valued at once. (The bytes past lim are
+     * zeros: not digits, not a dot.) Longer ones take the runs eight digits at a time. */
+    const uint64_t w = load8(q), nz = nondigits(w);
+    const unsigned a = nz ? (unsigned)__builtin_ctzll(nz) / 8 : 8; /* the first non-digit */
+    const uint64_t after = nz & (nz - 1);                          /* non-digits after it */
+    if (a < 8 && q[a] != '.') {
+        nd = a;
+        m = a ? digits_value(w, a) : 0;
+        q += a;
+    } else if (a < 8 && after) {
+        const unsigned c = (unsigned)__builtin_ctzll(after) / 8; /* the fraction's end */
+        const uint64_t low = (1ull << (8 * a)) - 1;                /* (a < 8) */
+        nd = c - 1;
+        m = nd ? digits_value((w & low) | ((w >> 8) & ~low), (unsigned)nd) : 0;
+        k = -(int)(c - a - 1);
+        q += c;
+    } else {
+        nd = digit_run(&q, &m);
+        if (*q == '.') {
+            q++;
+            const size_t f = digit_run(&q, &m);
+            nd += f;
+            k = -(int)f;
+        }
     }
     if (nd == 0 || nd > 19 || q > lim)
         return 0;
-    if (q < lim && (*q == 'e' || *q == 'E')) {
+    if ((*q | 0x20) == 'e' && q < lim) {
         q++;
         bool eneg = false;
-        if (q < lim && (*q == '-' || *q == '+'))
+        if (*q == '-' || *q == '+')
             eneg = *q++ == '-';
         int x = 0, xd = 0;
         unsigned d;
@@ -217,9 +244,10 @@ static inline __attribute__((always_inline)) int fast_number(const unsigned char
     }
     if (m == 0)
         k = 0;
-    else if (m > (1ull << 53) || k < -22 || k > 22)
+    else if (m > (1ull << 53) || (unsigned)(k + 22) > 44)
         return 0;
-    *v = neg ? -(double)m : (double)m;
+    const double d = (double)(int64_t)m; /* exact (m ≤ 2^53), one signed conversion */
+    *v = neg ? -d : d;
     *kout = k;
     *endp = q;
     return 1;
@@ -265,14 +293,20 @@ static inline uint64_t zbytes(uint64_t x)
 
 static inline size_t scan_field(const unsigned char *b, size_t q, uint64_t dl)
 {
-    const uint64_t nl = 0x0A0A0A0A0A0A0A0Aull, cr = 0x0D0D0D0D0D0D0D0Dull;
-    const uint64_t qu = 0x2222222222222222ull;
+    /* LF, CR, the quote and NUL are all below 0x23: one test flags every byte below it
+     * (none missed; a flag above a true one may be spurious), and each flagged byte is
+     * then looked at. A space or a tab inside a field costs a look, nothing more. */
+    const uint64_t lt = 0x2323232323232323ull;
+    const unsigned char delim = (unsigned char)dl;
     for (;; q += 8) {
         const uint64_t v = load8(b + q);
-        const uint64_t m = zbytes(v ^ dl) | zbytes(v ^ nl) | zbytes(v ^ cr) | zbytes(v ^ qu) |
-                           zbytes(v);
-        if (m)
-            return q + (size_t)__builtin_ctzll(m) / 8;
+        for (uint64_t m = zbytes(v ^ dl) | ((v - lt) & ~v & 0x8080808080808080ull); m;
+             m &= m - 1) {
+            const size_t at = q + (size_t)__builtin_ctzll(m) / 8;
+            const unsigned char c = b[at];
+            if (c == delim || c == '\n' || c == '\r' || c == '"' || c == 0)
+                return at;
+        }
     }
 }
 
