@@ -77,6 +77,10 @@ typedef struct reader {
     const vn__par_spec *sp;
     unsigned char *role;  /* per field: ROLE_* */
     unsigned char *which; /* per field: index into num[] or key[] */
+    /* 1 for the bytes that may follow a number: the delimiter, LF, CR and NUL (the zero
+     * past the data's end; a NUL inside it stops the record where fields end) */
+    unsigned char ends[256];
+    bool short_max;       /* max_field < 64: a fast number's length is checked */
     uint64_t nchunks;
     slot *slots;
     size_t nslots;
@@ -238,7 +242,7 @@ static inline __attribute__((always_inline)) int fast_number(const unsigned char
             q++;
             xd++;
         }
-        if (xd == 0)
+        if (xd == 0 || xd > 4) /* (longer exponents: the general parser) */
             return 0;
         k += eneg ? -x : x;
     }
@@ -425,9 +429,8 @@ static size_t parse_records(reader *rd, slot *s, const unsigned char *buf, size_
                 double x = 0;
                 int k = 0;
                 const unsigned j = rd->which[c];
-                if (fast_number(buf + f, buf + lim, &x, &k, &e) &&
-                    (size_t)(e - buf) - f <= sp->max_field &&
-                    (e == buf + lim || *e == delim || *e == '\n' || *e == '\r')) {
+                if (fast_number(buf + f, buf + lim, &x, &k, &e) && rd->ends[*e] &&
+                    (!rd->short_max || (size_t)(e - buf) - f <= sp->max_field)) {
                     q = (size_t)(e - buf);
                     v[j] = x;
                     ex[j] = k;
@@ -704,6 +707,8 @@ vn_status vn__par_read(const vn__par_spec *sp, vn__par_sink sink, void *ctx,
         vn__free(rd.slots);
         return VN_ERR_NOMEM;
     }
+    rd.ends[(unsigned char)sp->delim] = rd.ends['\n'] = rd.ends['\r'] = rd.ends[0] = 1;
+    rd.short_max = sp->max_field < 64; /* (a fast number has at most 27 bytes) */
     bool ok = true;
     for (size_t j = 0; j < sp->nnum; j++) {
         ok = ok && sp->num[j] < sp->ncols && rd.role[sp->num[j]] == ROLE_SKIP;

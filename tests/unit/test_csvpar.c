@@ -144,6 +144,8 @@ typedef struct outcome {
     sbuf json;     /* the result without the input's name */
 } outcome;
 
+static size_t max_field; /* vn_csv_config.max_field of evaluate() (0: the default) */
+
 static void evaluate(const char *path, const dialect *d, int threads, outcome *o)
 {
     vn_eval_config ec;
@@ -165,6 +167,7 @@ static void evaluate(const char *path, const dialect *d, int threads, outcome *o
     cc.by = by;
     cc.missing = d->missing ? VN_MISSING_SKIP : VN_MISSING_ERROR;
     cc.hash = 1;
+    cc.max_field = max_field;
     memset(o, 0, sizeof *o);
     o->st = vn_eval_csv(ev, path, &cc);
     if (o->st != VN_OK) {
@@ -286,6 +289,43 @@ static void test_errors(void)
         unlink(plain);
         unlink(gz);
     }
+}
+
+/* A number the fast path could convert but longer than max_field (a long exponent):
+ * the same error as the sequential reader's, at max_field 64 (where the parallel reader
+ * skips its own length check of fast numbers) and at 20. */
+static void test_max_field(void)
+{
+    sbuf b = {0};
+    sb_printf(&b, "y,yhat,seg,note\n");
+    for (int r = 0; r < 50; r++)
+        sb_printf(&b, "%d.5,%d.25,a,n\n", r, r + 1);
+    sb_printf(&b, "1.5,2e");
+    for (int i = 0; i < 70; i++)
+        sb_put(&b, "0", 1);
+    sb_printf(&b, "1,a,n\n7,8,a,n\n");
+    char plain[64], gz[64];
+    tmp_write(plain, b.s, b.n, 0);
+    tmp_write(gz, b.s, b.n, 1);
+    const dialect d = {"\n", 0, 0, 0, 0, 0, 0, 0, 0};
+    const size_t limits[] = {64, 20, 0};
+    for (size_t l = 0; l < 3; l++) {
+        max_field = limits[l];
+        outcome ref, got;
+        evaluate(gz, &d, 1, &ref);
+        evaluate(plain, &d, 2, &got);
+        CHECKF(ref.st == (limits[l] ? VN_ERR_DATA : VN_OK), "max_field %zu: status %d",
+               limits[l], ref.st);
+        CHECKF(got.st == ref.st && strcmp(got.msg, ref.msg) == 0 &&
+                   (ref.st != VN_OK || strcmp(got.json.s, ref.json.s) == 0),
+               "max_field %zu: \"%s\" vs \"%s\"", limits[l], got.msg, ref.msg);
+        free(ref.json.s);
+        free(got.json.s);
+    }
+    max_field = 0;
+    free(b.s);
+    unlink(plain);
+    unlink(gz);
 }
 
 /* ---- quantiles of |e| kept alone, and the radix selection of large arrays ---- */
@@ -450,6 +490,7 @@ static void test_fast_numbers(void)
 int main(void)
 {
     RUN(test_fast_numbers);
+    RUN(test_max_field);
     RUN(test_dialects);
     RUN(test_errors);
     RUN(test_radix_quantiles);
