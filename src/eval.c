@@ -570,6 +570,9 @@ static vn_status fold(vn_eval *ev, bool final)
     if (!store)
         for (size_t i = 0; i < ev->nslices; i++) {
             slice *s = &ev->slices[i];
+            if (s->done == 0)
+                continue; /* nothing to drop; a slice whose rows all had weight 0 has no
+                             buffers, and NULL + 0 is undefined */
             const size_t rest = s->len - s->done;
             memmove(s->y, s->y + s->done, rest * sizeof(double));
             memmove(s->p, s->p + s->done, rest * sizeof(double));

@@ -303,6 +303,35 @@ static void test_quantiles_with_columns(void)
     }
 }
 
+/* A slice whose every row has weight 0 holds no rows and never gets buffers; folding
+ * at finish once did pointer arithmetic on them (NULL + 0, undefined: caught by
+ * `make ubsan` / `make asan`; found by fuzz_csvpar, fuzz/corpus/csvpar/
+ * crash-zero-weight-slice-null-offset). Its metrics are undefined with no_rows. */
+static void test_zero_weight_slice(void)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = "count,mae,medae";
+    const char *by[] = {"seg"};
+    cfg.by_count = 1;
+    cfg.by_names = by;
+    vn_eval *ev;
+    CHECK(vn_eval_new(&cfg, &ev, NULL, 0) == VN_OK);
+    const char *a[] = {"a"}, *b[] = {"b"};
+    uint32_t id[2];
+    CHECK(vn_eval_slice(ev, a, NULL, &id[0]) == VN_OK && vn_eval_slice(ev, b, NULL, &id[1]) == VN_OK);
+    const double y[] = {1, 1}, p[] = {2, 3}, w[] = {1, 0};
+    const vn_rows r = {2, y, 1, p, 1, w, 1, id};
+    CHECK(vn_eval_update(ev, &r) == VN_OK);
+    vn_result *res;
+    CHECK(vn_eval_finish(ev, &res) == VN_OK);
+    vn_value v;
+    CHECK(vn_result_get(res, 1, 1, &v) == VN_OK && v.value == 1.0);
+    CHECK(vn_result_get(res, 2, 1, &v) == VN_OK && isnan(v.value) && v.reason == VN_REASON_NO_ROWS);
+    vn_result_free(res);
+    vn_eval_free(ev);
+}
+
 /* Bootstrap intervals: identical for any thread count and chunking (counter-based
  * resampling); present on every defined metric but count, weight_sum (exact) and
  * max_error (no valid bootstrap for a maximum). On a smaller prefix of the data to keep the resampling cheap. */
@@ -336,6 +365,7 @@ int main(void)
     RUN(test_strides);
     RUN(test_api_errors);
     RUN(test_quantiles_with_columns);
+    RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);
     return unit_summary("eval");
