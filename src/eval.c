@@ -616,6 +616,9 @@ static vn_status fold(vn_eval *ev, bool final)
     if (!store)
         for (size_t i = 0; i < ev->nslices; i++) {
             slice *s = &ev->slices[i];
+            if (s->done == 0)
+                continue; /* nothing to drop; a slice whose rows all had weight 0 has no
+                             buffers, and NULL + 0 is undefined */
             const size_t rest = s->len - s->done;
             memmove(s->y, s->y + s->done, rest * sizeof(double));
             memmove(s->p, s->p + s->done, rest * sizeof(double));
@@ -643,11 +646,9 @@ static bool buffer_rows(vn_eval *ev, slice *s, const double *y, const double *p,
     return true;
 }
 
-/* Unweighted rows y, p [0, n), all finite, into slice s of a plan that keeps no rows:
- * |e| noted (ae_mode), the pending block topped up and folded, then every whole block
- * folded straight from the caller's arrays (no copy), the rest buffered. The blocks are
- * those of the row-by-row path: positions in the slice's row sequence. */
-static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
+/* Unweighted rows y, p [0, n) noted in slice s's |e| store (ae_mode) or sketch
+ * (sketch_mode), as push() notes one row; the bulk appenders below bypass push(). */
+static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
     if (keeps_ae(ev, s)) {
         if (!ae_reserve(ev, s, n))
@@ -662,6 +663,17 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
     for (size_t i = 0; sketch_mode(ev) && i < n; i++)
         if (!vn__sketch_add(&s->qsk, fabs(p[i] - y[i]), 1.0, true))
             return false;
+    return true;
+}
+
+/* Unweighted rows y, p [0, n), all finite, into slice s of a plan that keeps no rows:
+ * |e| noted (ae_mode), the pending block topped up and folded, then every whole block
+ * folded straight from the caller's arrays (no copy), the rest buffered. The blocks are
+ * those of the row-by-row path: positions in the slice's row sequence. */
+static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
+{
+    if (!note_abs_errors(ev, s, y, p, n))
+        return false;
     if (!ev->ones) {
         ev->ones = vn__malloc(VN_BLOCK_ROWS * sizeof *ev->ones);
         if (!ev->ones)
@@ -811,7 +823,7 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
     enum { CHUNK = 1 << 18 }; /* 64 blocks: work for every thread, 6 MB of rows */
     for (size_t at = 0; at < r->n; at += CHUNK) {
         const size_t m = r->n - at < CHUNK ? r->n - at : CHUNK;
-        if (!reserve(ev, s, s->len + m)) {
+        if (!reserve(ev, s, s->len + m) || !note_abs_errors(ev, s, r->y + at, r->yhat + at, m)) {
             fail(ev, VN_ERR_NOMEM, "out of memory");
             return true;
         }

@@ -265,6 +265,73 @@ static void test_api_errors(void)
     CHECK(vn_metric_count() >= 36);
 }
 
+/* Quantiles of |e| when a metric reads an input column: unweighted, unsliced rows with
+ * columns are appended in bulk (append_plain), which once skipped the |e| store and the
+ * sketch, so medae and pNN_abs_error came out 0 (found by fuzz_csvpar's metric list).
+ * The same quantiles as without the column, exact and sketched. */
+static void test_quantiles_with_columns(void)
+{
+    const double y[] = {1, 4, 2, 8, 5}, p[] = {2, 5, 4, 7, 9}, x[] = {3, 6, 1, 1, 2};
+    const double *cols[] = {x};
+    for (int sketch = 0; sketch < 2; sketch++) {
+        double got[2][2];
+        for (int with = 0; with < 2; with++) {
+            vn_eval_config cfg;
+            vn_eval_config_init(&cfg);
+            cfg.metrics = with ? "medae,p90_abs_error,xe=mean(abs(e)*x)" : "medae,p90_abs_error";
+            cfg.quantiles = sketch ? VN_QUANTILES_SKETCH : VN_QUANTILES_EXACT;
+            vn_eval *ev;
+            CHECK(vn_eval_new(&cfg, &ev, NULL, 0) == VN_OK);
+            const vn_rows r = {5, y, 1, p, 1, NULL, 0, NULL};
+            CHECK((with ? vn_eval_update_columns(ev, &r, cols, NULL) : vn_eval_update(ev, &r)) ==
+                  VN_OK);
+            vn_result *res;
+            CHECK(vn_eval_finish(ev, &res) == VN_OK);
+            for (size_t m = 0; m < 2; m++) {
+                vn_value v;
+                vn_result_get(res, 0, m, &v);
+                got[with][m] = v.value;
+            }
+            vn_result_free(res);
+            vn_eval_free(ev);
+        }
+        /* |e| = {1, 1, 2, 1, 4}: medae 1 (the sketch's within 0.39 %) */
+        CHECKF(unit_close(got[0][0], 1.0, sketch ? 0.004 : 0) && unit_same(got[1][0], got[0][0]) &&
+                   unit_same(got[1][1], got[0][1]),
+               "sketch %d: medae %g vs %g, p90 %g vs %g", sketch, got[1][0], got[0][0], got[1][1],
+               got[0][1]);
+    }
+}
+
+/* A slice whose every row has weight 0 holds no rows and never gets buffers; folding
+ * at finish once did pointer arithmetic on them (NULL + 0, undefined: caught by
+ * `make ubsan` / `make asan`; found by fuzz_csvpar, fuzz/corpus/csvpar/
+ * crash-zero-weight-slice-null-offset). Its metrics are undefined with no_rows. */
+static void test_zero_weight_slice(void)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = "count,mae,medae";
+    const char *by[] = {"seg"};
+    cfg.by_count = 1;
+    cfg.by_names = by;
+    vn_eval *ev;
+    CHECK(vn_eval_new(&cfg, &ev, NULL, 0) == VN_OK);
+    const char *a[] = {"a"}, *b[] = {"b"};
+    uint32_t id[2];
+    CHECK(vn_eval_slice(ev, a, NULL, &id[0]) == VN_OK && vn_eval_slice(ev, b, NULL, &id[1]) == VN_OK);
+    const double y[] = {1, 1}, p[] = {2, 3}, w[] = {1, 0};
+    const vn_rows r = {2, y, 1, p, 1, w, 1, id};
+    CHECK(vn_eval_update(ev, &r) == VN_OK);
+    vn_result *res;
+    CHECK(vn_eval_finish(ev, &res) == VN_OK);
+    vn_value v;
+    CHECK(vn_result_get(res, 1, 1, &v) == VN_OK && v.value == 1.0);
+    CHECK(vn_result_get(res, 2, 1, &v) == VN_OK && isnan(v.value) && v.reason == VN_REASON_NO_ROWS);
+    vn_result_free(res);
+    vn_eval_free(ev);
+}
+
 /* Bootstrap intervals: identical for any thread count and chunking (counter-based
  * resampling); present on every defined metric but count, weight_sum (exact) and
  * max_error (no valid bootstrap for a maximum). On a smaller prefix of the data to keep the resampling cheap. */
@@ -479,6 +546,8 @@ int main(void)
     RUN(test_hand);
     RUN(test_strides);
     RUN(test_api_errors);
+    RUN(test_quantiles_with_columns);
+    RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);
     RUN(test_derived_overall);
