@@ -4,7 +4,10 @@
  * to vn_spec_validate (the public entry point, which reads the file) and, from memory, to
  * vn__spec_parse; both must agree on the status. A loaded spec
  * is checked for the loader's documented guarantees (metric ids and list spellings set,
- * gates pointing at a metric of the spec, bin edges strictly increasing); an error must
+ * gates pointing at a metric of the spec, bin edges strictly increasing, slice ids
+ * unique; the forecasting keys of spec.h: never series with horizon, no by or bins
+ * slice with series, the "horizon" slice first exactly when data.horizon is set, numeric
+ * slices only by the horizon column, no training file on standard input); an error must
  * be a documented status with a one-line message.
  */
 #include "spec.h"
@@ -38,6 +41,29 @@ static void check_spec(const vn__spec *s)
             for (size_t k = 1; k < s->slices[i].nedges; k++)
                 if (!(s->slices[i].edges[k - 1] < s->slices[i].edges[k]))
                     abort();
+    for (size_t i = 0; i < s->nslices; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->slices[i].id, s->slices[j].id) == 0)
+                abort();
+    /* the forecasting keys */
+    const char *h = s->data.horizon;
+    if (s->data.series && h)
+        abort();
+    if (s->data.train && (!s->data.train[0] || strcmp(s->data.train, "-") == 0))
+        abort();
+    if (h && (s->nslices == 0 || strcmp(s->slices[0].id, "horizon") != 0 ||
+              s->slices[0].kind != VN__SLICE_BY || s->slices[0].nby != 1 ||
+              strcmp(s->slices[0].by[0], h) != 0 || !s->slices[0].numeric))
+        abort();
+    for (size_t i = 0; i < s->nslices; i++) {
+        const vn__spec_slice *sl = &s->slices[i];
+        if (s->data.series && sl->kind != VN__SLICE_FILTER)
+            abort();
+        if (sl->numeric && (!h || sl->kind != VN__SLICE_BY || strcmp(sl->by[0], h) != 0))
+            abort();
+        if (!h && strcmp(sl->id, "horizon") == 0 && sl->numeric)
+            abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -661,9 +661,11 @@ typedef struct vn_gate_result {
 
 typedef struct vn_check vn_check;
 
-/* Loads the spec, reads the data (and the baseline), evaluates and applies the gates.
- * Spec and data errors are VN_ERR_DATA ("FILE:LINE:COL: ..."), unreadable files
- * VN_ERR_IO; on error *out is NULL and the message is in errbuf. */
+/* Loads the spec, reads the data (and the baseline, and data.train's training file),
+ * evaluates and applies the gates. Spec and data errors are VN_ERR_DATA
+ * ("FILE:LINE:COL: ..."), unreadable files VN_ERR_IO (the training file's messages start
+ * with the spec's "SPEC:LINE:COL: data.train: "); on error *out is NULL and the message
+ * is in errbuf. */
 vn_status vn_check_run(const vn_check_config *cfg, vn_check **out, char *errbuf, size_t errlen);
 void vn_check_free(vn_check *c);
 size_t vn_check_count(const vn_check *c);
@@ -953,9 +955,12 @@ vn_status vn_compare_keep_plots(vn_compare *cmp);
 
 /* For a report on the data a check read: an evaluation of the spec's data with its
  * policies, the spec's metrics (those on the data's own columns), the intervals of the
- * first metric that asks for them, the slices of the first `by` definition, and
- * vn_eval_keep_plots. cfg as given to vn_check_run (its data override and threads; may
- * be NULL). Errors as for vn_eval_csv, the message in errbuf. */
+ * first metric that asks for them, the slices of the first `by` definition (with
+ * data.horizon: the horizons, in numeric order), and vn_eval_keep_plots; with
+ * data.series one slice per series and the pooled overall values, with data.train the
+ * training scale (vn_eval_train_csv), as `vernier eval --series/--horizon/--train`. cfg
+ * as given to vn_check_run (its data override and threads; may be NULL). Errors as for
+ * vn_eval_csv and vn_eval_train_csv, the message in errbuf. */
 vn_status vn_check_evaluate(const vn_check *c, const vn_check_config *cfg, vn_result **out,
                             char *errbuf, size_t errlen);
 

@@ -5,11 +5,15 @@
  *
  * A slice definition partitions (by, bins) or selects (filter) rows; each (group,
  * definition) pair is one evaluation fed from memory through vn_eval_update, so the
- * values are exactly `vernier eval`'s. Baselines come from the run store (values by
- * slice label and metric key) or from a baseline predictions file evaluated the same
- * way. "Dummy" gates compare with the best constant model: the weighted mean, the
- * weighted median and, for quantile losses, the weighted q-quantile of y in the slice,
- * each evaluated as a prediction; the best of them is the reference.
+ * values are exactly `vernier eval`'s. The forecasting keys act as `vernier eval`'s
+ * options do: with data.series the overall (and each filter's) evaluation is keyed by
+ * series so that mase, rmsse and mda are pooled over them; data.horizon is a `by`
+ * definition the loader adds, in numeric order; data.train is read by every evaluation
+ * holding mase or rmsse (vn_eval_train_csv reads the file itself). Baselines come from
+ * the run store (values by slice label and metric key) or from a baseline predictions
+ * file evaluated the same way. "Dummy" gates compare with the best constant model: the
+ * weighted mean, the weighted median and, for quantile losses, the weighted q-quantile
+ * of y in the slice, each evaluated as a prediction; the best of them is the reference.
  */
 #include "check.h"
 #include "csv.h"
@@ -227,6 +231,7 @@ typedef struct group {
     const char *y, *p, *w;
     const vn__spec_metric *unc; /* interval settings, or NULL */
     char *list;
+    bool scaled;                /* holds mase or rmsse: data.train gives their scale */
 } group;
 
 typedef struct ctx {
@@ -239,6 +244,8 @@ typedef struct ctx {
     char (*keys)[VN_KEY_MAX]; /* canonical key per spec metric */
     vn__names xcols;  /* the input columns of expression metrics */
     double *qparam;   /* per spec metric: its quantile level q (pinball, ...), else -1 */
+    bool *scaled;     /* per spec metric: mase or rmsse (a training file scales it) */
+    char series_why[512], horizon_why[512]; /* who reads these columns, for messages */
     bool *needed;     /* ngroups x (1 + nslices): some gate reads this evaluation */
     vn_result **res;  /* ngroups x (1 + nslices): [0] overall, [1 + d] slice definition d */
     char **bins;      /* per slice definition: its bin labels "[a, b)", 32 bytes each */
@@ -264,7 +271,8 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
     x->groups = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->groups);
     x->keys = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->keys);
     x->qparam = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->qparam);
-    if (!x->group_of || !x->groups || !x->keys || !x->qparam)
+    x->scaled = vn__calloc(sp->nmetrics ? sp->nmetrics : 1, sizeof *x->scaled);
+    if (!x->group_of || !x->groups || !x->keys || !x->qparam || !x->scaled)
         return VN_ERR_NOMEM;
     for (size_t m = 0; m < sp->nmetrics; m++) {
         const vn__spec_metric *sm = &sp->metrics[m];
@@ -274,11 +282,12 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
         memcpy(x->keys[m], ms[0].key, VN_KEY_MAX);
         const vn__kind k = ms[0].kind;
         x->qparam[m] = k == MK_PINBALL || k == MK_D2_PINBALL || k == MK_AEQ ? ms[0].param[0] : -1.0;
+        x->scaled[m] = k == MK_MASE || k == MK_RMSSE;
         vn__mspecs_free(ms, nms);
         const group want = {sm->y ? sm->y : sp->data.y,
                             sm->prediction ? sm->prediction : sp->data.prediction,
                             sm->weight ? sm->weight : sp->data.weight,
-                            sm->has_uncertainty ? sm : NULL, NULL};
+                            sm->has_uncertainty ? sm : NULL, NULL, false};
         size_t g = 0;
         while (g < x->ngroups &&
                !(same_str(x->groups[g].y, want.y) && same_str(x->groups[g].p, want.p) &&
@@ -289,6 +298,7 @@ static vn_status make_groups(ctx *x, char *errbuf, size_t errlen)
             x->ngroups++;
         }
         group *gr = &x->groups[g];
+        gr->scaled = gr->scaled || x->scaled[m];
         size_t old = gr->list ? strlen(gr->list) : 0;
         char *l = vn__realloc(gr->list, old + strlen(sm->list) + 2);
         if (!l)
@@ -358,14 +368,17 @@ static bool row_slice(const ctx *x, const vn__spec_slice *d, size_t i, const cha
 
 enum { FEED = 4096 };
 
-/* Feeds group g's rows of definition d (NULL: overall) into ev. With pconst, row i's
- * prediction is pconst[slice of i] (a constant model); with sid, the slice of each row
- * is recorded (UINT32_MAX when the row is not in the definition). */
+/* Feeds group g's rows of definition d (NULL: overall) into ev. pool: ev's slices are
+ * the series of data.series (d is then NULL or a filter: the loader allows no other).
+ * With pconst, row i's prediction is pconst[slice of i in d] (a constant model); with
+ * sid, the slice of each row in d is recorded (UINT32_MAX when the row is not in the
+ * definition). */
 static vn_status feed(const ctx *x, vn_eval *ev, const group *g, const vn__spec_slice *d,
-                      const double *pconst, uint32_t *sid)
+                      bool pool, const double *pconst, uint32_t *sid)
 {
     const table *t = &x->t;
     const column *cy = col_of(t, g->y), *cp = col_of(t, g->p), *cw = col_of(t, g->w);
+    const column *cs = pool ? col_of(t, x->sp->data.series) : NULL;
     const bool sliced = d && d->kind != VN__SLICE_FILTER;
     double y[FEED], p[FEED], w[FEED];
     uint32_t ids[FEED];
@@ -387,25 +400,30 @@ static vn_status feed(const ctx *x, vn_eval *ev, const group *g, const vn__spec_
             sid[i] = UINT32_MAX;
         if (!row_slice(x, d, i, vals, lens))
             continue;
-        uint32_t id = 0;
+        uint32_t id = 0, series = 0;
         if (sliced && (st = vn_eval_slice(ev, vals, lens, &id)) != VN_OK)
             break;
+        if (pool) {
+            vals[0] = text_at(t, cs, i, &lens[0]);
+            if ((st = vn_eval_slice(ev, vals, lens, &series)) != VN_OK)
+                break;
+        }
         if (sid)
-            sid[i] = d ? id : 0;
+            sid[i] = id;
         y[nb] = cy->v[i];
-        p[nb] = pconst ? pconst[sliced ? id : 0] : cp->v[i];
+        p[nb] = pconst ? pconst[id] : cp->v[i];
         w[nb] = cw ? cw->v[i] : 1.0;
         for (size_t c = 0; c < nx; c++)
             xb[c * FEED + nb] = xc[c]->v[i];
-        ids[nb++] = id;
+        ids[nb++] = pool ? series : id;
         if (nb == FEED || k + 1 == t->n) {
-            const vn_rows rows = {nb, y, 1, p, 1, cw ? w : NULL, 1, sliced ? ids : NULL};
+            const vn_rows rows = {nb, y, 1, p, 1, cw ? w : NULL, 1, sliced || pool ? ids : NULL};
             st = vn_eval_update_columns(ev, &rows, xp, NULL);
             nb = 0;
         }
     }
     if (st == VN_OK && nb) {
-        const vn_rows rows = {nb, y, 1, p, 1, cw ? w : NULL, 1, sliced ? ids : NULL};
+        const vn_rows rows = {nb, y, 1, p, 1, cw ? w : NULL, 1, sliced || pool ? ids : NULL};
         st = vn_eval_update_columns(ev, &rows, xp, NULL);
     }
     vn__free(xb);
@@ -414,25 +432,62 @@ static vn_status feed(const ctx *x, vn_eval *ev, const group *g, const vn__spec_
     return st;
 }
 
-/* Evaluates metrics (list) of group g over definition d. */
-static vn_status evaluate(const ctx *x, const group *g, const char *list, const vn__spec_slice *d,
-                          const double *pconst, uint32_t *sid, vn_result **out, char *errbuf,
-                          size_t errlen)
+/* Reads data.train into ev for the scale of mase and rmsse, as `vernier eval --train`
+ * does: column y of the training file (the evaluation's y), in data.time order, per
+ * series of data.series when ev pools over them, with the data's delimiter, header and
+ * missing policy. A failure names the spec's key: "vernier.yaml:7:10: data.train: ...". */
+static vn_status read_train(const ctx *x, vn_eval *ev, const group *g, bool pool,
+                            char *errbuf, size_t errlen)
 {
+    const vn__spec *sp = x->sp;
+    const char *by[1] = {sp->data.series};
+    vn_csv_config cc;
+    vn_csv_config_init(&cc);
+    cc.delimiter = sp->data.delimiter;
+    cc.header = sp->data.header;
+    cc.missing = sp->data.missing;
+    cc.y = g->y;
+    cc.time = sp->data.time;
+    cc.by = pool ? by : NULL;
+    const vn_status st = vn_eval_train_csv(ev, sp->data.train, &cc);
+    if (st != VN_OK)
+        vn__fmt(errbuf, errlen, "%s:%u:%u: data.train: %s", sp->name,
+                (unsigned)sp->data.train_loc.line, (unsigned)sp->data.train_loc.col,
+                vn_eval_errmsg(ev));
+    return st;
+}
+
+/* Evaluates metrics (list) of group g over definition d. forecast: as `vernier eval
+ * --series/--train` would, the overall (or filtered) values of mase, rmsse and mda pooled
+ * over the series of data.series, and the scale of mase and rmsse from data.train when
+ * the list holds one of them (scaled); false for a probe that only counts rows. */
+static vn_status evaluate(const ctx *x, const group *g, const char *list, const vn__spec_slice *d,
+                          bool forecast, bool scaled, const double *pconst, uint32_t *sid,
+                          vn_result **out, char *errbuf, size_t errlen)
+{
+    const vn__spec *sp = x->sp;
+    const bool pool = forecast && sp->data.series && !(d && d->kind != VN__SLICE_FILTER);
+    const bool train = forecast && scaled && sp->data.train;
     vn_eval_config ec;
     vn_eval_config_init(&ec);
     ec.metrics = list;
-    ec.zero_policy = x->sp->data.zero;
-    ec.r2_constant = x->sp->data.r2c;
-    ec.task = x->sp->data.task;
+    ec.zero_policy = sp->data.zero;
+    ec.r2_constant = sp->data.r2c;
+    ec.task = sp->data.task;
     ec.threads = x->cfg->threads;
     const char *binname[1] = {d ? d->id : NULL};
+    const char *series[1] = {sp->data.series};
     if (d && d->kind == VN__SLICE_BY) {
         ec.by_count = d->nby;
         ec.by_names = (const char *const *)d->by;
+        ec.numeric_slices = d->numeric;
     } else if (d && d->kind == VN__SLICE_BINS) {
         ec.by_count = 1;
         ec.by_names = binname;
+    } else if (pool) {
+        ec.by_count = 1;
+        ec.by_names = series;
+        ec.series = 1;
     }
     if (g->unc && !pconst) {
         ec.ci_level = g->unc->ci_level;
@@ -443,7 +498,11 @@ static vn_status evaluate(const ctx *x, const group *g, const char *list, const 
     }
     vn_eval *ev = NULL;
     VN_TRY(vn_eval_new(&ec, &ev, errbuf, errlen));
-    vn_status st = feed(x, ev, g, d, pconst, sid);
+    vn_status st = feed(x, ev, g, d, pool, pconst, sid);
+    if (st == VN_OK && train && (st = read_train(x, ev, g, pool, errbuf, errlen)) != VN_OK) {
+        vn_eval_free(ev);
+        return st;
+    }
     if (st == VN_OK)
         st = vn_eval_finish(ev, out);
     if (st != VN_OK)
@@ -532,7 +591,8 @@ static vn_status evaluate_all(const ctx *x, vn_result **res, char *errbuf, size_
         for (size_t d = 0; d <= x->sp->nslices; d++)
             if (x->needed[g * (1 + x->sp->nslices) + d])
                 VN_TRY(evaluate(x, &x->groups[g], x->groups[g].list, d ? &x->sp->slices[d - 1] : NULL,
-                            NULL, NULL, &res[g * (1 + x->sp->nslices) + d], errbuf, errlen));
+                                true, x->groups[g].scaled, NULL, NULL,
+                                &res[g * (1 + x->sp->nslices) + d], errbuf, errlen));
     return VN_OK;
 }
 
@@ -670,7 +730,8 @@ static vn_status dummy_values(const ctx *x, size_t m, const vn__spec_slice *d, d
     /* the slice of every row, from a cheap evaluation (count) of the same definition */
     uint32_t *sid = vn__malloc((t->n ? t->n : 1) * sizeof *sid);
     vn_result *probe = NULL;
-    vn_status st = sid ? evaluate(x, g, "count", d, NULL, sid, &probe, errbuf, errlen) : VN_ERR_NOMEM;
+    vn_status st = sid ? evaluate(x, g, "count", d, false, false, NULL, sid, &probe, errbuf, errlen)
+                       : VN_ERR_NOMEM;
     const size_t ns = probe ? vn_result_slice_count(probe) : 0;
     vn_result_free(probe);
     double *best = NULL, *cst = NULL, *pairs = NULL;
@@ -720,7 +781,8 @@ static vn_status dummy_values(const ctx *x, size_t m, const vn__spec_slice *d, d
         vn_result *r = NULL;
         /* feed() indexes pconst by the eval's slice id (0-based among slices) */
         const double *c = cst + cand * ns;
-        st = evaluate(x, g, sm->list, d, sliced ? c + 1 : c, NULL, &r, errbuf, errlen);
+        st = evaluate(x, g, sm->list, d, true, x->scaled[m], sliced ? c + 1 : c, NULL, &r,
+                      errbuf, errlen);
         const vn_direction dir = sm->info->direction;
         for (size_t s = 0; st == VN_OK && s < ns && s < vn_result_slice_count(r); s++) {
             vn_value v;
@@ -998,6 +1060,7 @@ static vn_status run(ctx *x, vn_check *c, char *errbuf, size_t errlen)
     VN_TRY(need(&x->t, sp->data.prediction, USE_STRICT));
     VN_TRY(need(&x->t, sp->data.weight, USE_STRICT | USE_WEIGHT));
     VN_TRY(need(&x->t, sp->data.time, USE_TEXT));
+    VN_TRY(need(&x->t, sp->data.series, USE_TEXT));
     for (size_t m = 0; m < sp->nmetrics; m++) {
         VN_TRY(need(&x->t, sp->metrics[m].y, USE_STRICT));
         VN_TRY(need(&x->t, sp->metrics[m].prediction, USE_STRICT));
@@ -1013,6 +1076,18 @@ static vn_status run(ctx *x, vn_check *c, char *errbuf, size_t errlen)
             VN_TRY(need(&x->t, s->column, s->op >= VN__OP_LT ? USE_LOOSE : USE_TEXT));
     }
     VN_TRY(make_groups(x, errbuf, errlen));
+    /* a missing forecasting column: say which key names it */
+    vn__fmt(x->series_why, sizeof x->series_why, "the series column (data.series at %s:%u:%u)",
+            sp->name, (unsigned)sp->data.series_loc.line, (unsigned)sp->data.series_loc.col);
+    vn__fmt(x->horizon_why, sizeof x->horizon_why, "the horizon column (data.horizon at %s:%u:%u)",
+            sp->name, (unsigned)sp->data.horizon_loc.line, (unsigned)sp->data.horizon_loc.col);
+    for (size_t k = 0; k < x->t.ncols; k++) {
+        column *col = &x->t.cols[k];
+        if (!col->why && same_str(col->name, sp->data.series))
+            col->why = x->series_why;
+        if (!col->why && same_str(col->name, sp->data.horizon))
+            col->why = x->horizon_why;
+    }
     x->bins = vn__calloc(sp->nslices ? sp->nslices : 1, sizeof *x->bins);
     if (!x->bins)
         return VN_ERR_NOMEM;
@@ -1079,6 +1154,7 @@ vn_status vn_check_run(const vn_check_config *cfg, vn_check **out, char *errbuf,
     vn__free(x.keys);
     vn__names_free(&x.xcols);
     vn__free(x.qparam);
+    vn__free(x.scaled);
     vn__free(x.needed);
     for (size_t d = 0; x.bins && d < c->spec->nslices; d++)
         vn__free(x.bins[d]);
@@ -1162,23 +1238,41 @@ vn_status vn_check_evaluate(const vn_check *c, const vn_check_config *cfg, vn_re
     cc.weight = sp->data.weight;
     cc.time = sp->data.time;
     cc.hash = 1;
+    /* the first `by` definition: with data.horizon that is "horizon", in numeric order */
     for (size_t d = 0; d < sp->nslices; d++)
-        if (sp->slices[d].kind == VN__SLICE_BY) { /* the first `by` definition */
+        if (sp->slices[d].kind == VN__SLICE_BY) {
             ec.by_count = sp->slices[d].nby;
             ec.by_names = (const char *const *)sp->slices[d].by;
             ec.min_count = sp->slices[d].min_count;
+            ec.numeric_slices = sp->slices[d].numeric;
             cc.by = ec.by_names;
             break;
         }
+    const char *series[1] = {sp->data.series};
+    if (sp->data.series) { /* no `by` definition then: one slice per series, as --series */
+        ec.by_count = 1;
+        ec.by_names = series;
+        ec.series = 1;
+        cc.by = series;
+    }
     vn_eval *ev = NULL;
     vn_status st = vn_eval_new(&ec, &ev, errbuf, errlen);
     if (st == VN_OK)
         st = vn_eval_keep_plots(ev);
     if (st == VN_OK)
         st = vn_eval_csv(ev, cfg && cfg->data ? cfg->data : sp->data.path, &cc);
+    bool train_failed = false; /* as in read_train: the message names the spec's key */
+    if (st == VN_OK && sp->data.train) {
+        st = vn_eval_train_csv(ev, sp->data.train, &cc);
+        train_failed = st != VN_OK;
+    }
     if (st == VN_OK)
         st = vn_eval_finish(ev, out);
-    if (st != VN_OK && ev)
+    if (train_failed)
+        vn__fmt(errbuf, errlen, "%s:%u:%u: data.train: %s", sp->name,
+                (unsigned)sp->data.train_loc.line, (unsigned)sp->data.train_loc.col,
+                vn_eval_errmsg(ev));
+    else if (st != VN_OK && ev)
         vn__fmt(errbuf, errlen, "%s", vn_eval_errmsg(ev));
     vn_eval_free(ev);
     vn__free(list);

@@ -397,7 +397,7 @@ static vn_status build(ctx *c, const char *text, size_t len, node **out)
 /* ---- reading typed values ------------------------------------------------------- */
 
 /* The values of a mapping's known keys. names[i] → key[i], val[i] (NULL if absent). */
-#define MAX_FIELDS 16
+#define MAX_FIELDS 20
 typedef struct fields {
     const node *key[MAX_FIELDS], *val[MAX_FIELDS];
 } fields;
@@ -632,11 +632,13 @@ static vn_status read_version(const ctx *c, const node *v, vn__spec *s)
 
 enum {
     D_PATH, D_FORMAT, D_DELIMITER, D_HEADER, D_Y, D_PREDICTION, D_WEIGHT, D_ID, D_TIME,
-    D_MISSING, D_ZERO, D_R2C, D_TASK, D_N
+    D_SERIES, D_HORIZON, D_TRAIN, D_MISSING, D_ZERO, D_R2C, D_TASK, D_N
 };
 static const char *const data_keys[D_N] = {"path", "format", "delimiter", "header", "y",
-                                           "prediction", "weight", "id", "time", "missing",
-                                           "zero_policy", "r2_constant", "task"};
+                                           "prediction", "weight", "id", "time", "series",
+                                           "horizon", "train", "missing", "zero_policy",
+                                           "r2_constant", "task"};
+_Static_assert(D_N <= MAX_FIELDS, "data keys do not fit in fields");
 
 static vn_status read_data(const ctx *c, const node *key, const node *m, vn__spec *s)
 {
@@ -673,13 +675,31 @@ static vn_status read_data(const ctx *c, const node *key, const node *m, vn__spe
     if (f.val[D_HEADER])
         VN_TRY(get_bool(c, f.val[D_HEADER], "data.header", &s->data.header));
     char **const cols[] = {&s->data.y, &s->data.prediction, &s->data.weight, &s->data.id,
-                           &s->data.time};
-    for (int i = D_Y; i <= D_TIME; i++) {
+                           &s->data.time, &s->data.series, &s->data.horizon};
+    for (int i = D_Y; i <= D_HORIZON; i++) {
         if (!f.val[i])
             continue;
         char path[32];
         vn__fmt(path, sizeof path, "data.%s", data_keys[i]);
         VN_TRY(get_column(c, f.val[i], path, s->data.header, cols[i - D_Y]));
+    }
+    /* the forecasting keys follow `vernier eval`'s rules for --series, --horizon and
+     * --train (cli/cmd_eval.c), with the same refusal */
+    if (f.val[D_SERIES] && f.val[D_HORIZON])
+        return fail(c, f.key[D_HORIZON]->loc, "data",
+                    "series with horizon is not supported yet: evaluate per series, or per "
+                    "horizon (with train for the scale)");
+    if (f.val[D_SERIES])
+        s->data.series_loc = f.val[D_SERIES]->loc;
+    if (f.val[D_HORIZON])
+        s->data.horizon_loc = f.key[D_HORIZON]->loc;
+    if (f.val[D_TRAIN]) {
+        VN_TRY(get_text(c, f.val[D_TRAIN], "data.train", "a path", false, &s->data.train));
+        s->data.train_loc = f.val[D_TRAIN]->loc;
+        if (strcmp(s->data.train, "-") == 0)
+            return fail(c, f.val[D_TRAIN]->loc, "data.train",
+                        "the training file is read by every evaluation that needs its scale, "
+                        "so it cannot be standard input: give a file");
     }
     int k;
     if (f.val[D_MISSING]) {
@@ -1124,6 +1144,10 @@ static vn_status read_slice(const ctx *c, const node *item, size_t i, vn__spec *
     if (strcmp(sl->id, "overall") == 0)
         return fail(c, f.val[S_ID]->loc, p,
                     "\"overall\" is reserved (it names the whole data, always evaluated)");
+    if (s->data.horizon && strcmp(sl->id, "horizon") == 0)
+        return fail(c, f.val[S_ID]->loc, p,
+                    "\"horizon\" is reserved for the slices of data.horizon (line %u)",
+                    (unsigned)s->data.horizon_loc.line);
     for (size_t j = 0; j < i; j++)
         if (strcmp(s->slices[j].id, sl->id) == 0)
             return fail(c, f.val[S_ID]->loc, p, "%s is already the id of slices[%zu] (line %u)",
@@ -1139,6 +1163,13 @@ static vn_status read_slice(const ctx *c, const node *item, size_t i, vn__spec *
     }
     if (kind < 0)
         return fail(c, item->loc, path, "missing the kind of slice (one of: by, bins, filter)");
+    /* as `vernier eval` refuses --series with --by: every slice of a partition would mix
+     * the series it holds, and only the overall value is pooled over series */
+    if (s->data.series && kind != S_FILTER)
+        return fail(c, f.key[kind]->loc, path,
+                    "%s with data.series is not supported yet (each slice would mix series; "
+                    "the overall values are pooled over series): use a filter slice",
+                    slice_keys[kind]);
     if (kind == S_BY) {
         sl->kind = VN__SLICE_BY;
         vn__fmt(p, sizeof p, "%s.by", path);
@@ -1149,6 +1180,7 @@ static vn_status read_slice(const ctx *c, const node *item, size_t i, vn__spec *
                 if (strcmp(sl->by[a], sl->by[b]) == 0)
                     return fail(c, f.val[S_BY]->kid[a]->loc, p, "column %s is listed twice",
                                 show_str(sl->by[a]).s);
+        sl->numeric = s->data.horizon && strcmp(sl->by[0], s->data.horizon) == 0;
     } else if (kind == S_BINS) {
         sl->kind = VN__SLICE_BINS;
         VN_TRY(read_bins(c, f.key[S_BINS], f.val[S_BINS], path, s->data.header, sl));
@@ -1161,6 +1193,30 @@ static vn_status read_slice(const ctx *c, const node *item, size_t i, vn__spec *
         VN_TRY(get_uint(c, f.val[S_MIN_COUNT], p, 0, UINT64_MAX, &sl->min_count));
     }
     return VN_OK;
+}
+
+/* data.horizon: the slice definition "horizon" (by the horizon column, in numeric order)
+ * becomes slices[0], before the spec's own, as --horizon makes its column the first by
+ * column; at the key `horizon` in messages. */
+static vn_status add_horizon_slice(vn__spec *s, vn__spec_loc at)
+{
+    vn__spec_slice *sl = vn__realloc(s->slices, (s->nslices + 1) * sizeof *sl);
+    if (!sl)
+        return VN_ERR_NOMEM;
+    s->slices = sl;
+    memmove(sl + 1, sl, s->nslices * sizeof *sl);
+    s->nslices++;
+    memset(sl, 0, sizeof *sl);
+    sl->kind = VN__SLICE_BY;
+    sl->numeric = 1;
+    sl->loc = at;
+    sl->id = vn__strdup("horizon");
+    sl->by = vn__calloc(1, sizeof *sl->by);
+    if (!sl->id || !sl->by)
+        return VN_ERR_NOMEM;
+    sl->nby = 1;
+    sl->by[0] = vn__strdup(s->data.horizon);
+    return sl->by[0] ? VN_OK : VN_ERR_NOMEM;
 }
 
 static vn_status read_slices(const ctx *c, const node *seq, vn__spec *s)
@@ -1307,8 +1363,9 @@ static vn_status read_gate_slices(const ctx *c, const node *n, const char *path,
                 vn__fmt(ids + k, sizeof ids - k, ", %s", s->slices[j].id);
                 k += strlen(ids + k);
             }
-            return fail(c, item->loc, p, "unknown slice %s (defined: %s, or \"*\" for all)",
-                        show_str(id).s, ids);
+            return fail(c, item->loc, p, "unknown slice %s (defined: %s, or \"*\" for all%s)",
+                        show_str(id).s, ids,
+                        strcmp(id, "horizon") == 0 ? "; data.horizon defines \"horizon\"" : "");
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(g->slices[j], id) == 0)
@@ -1498,6 +1555,8 @@ static vn_status read_spec(const ctx *c, const node *root, vn__spec *s)
     VN_TRY(read_metrics(c, f.key[T_METRICS], f.val[T_METRICS], s));
     if (f.val[T_SLICES])
         VN_TRY(read_slices(c, f.val[T_SLICES], s));
+    if (s->data.horizon)
+        VN_TRY(add_horizon_slice(s, s->data.horizon_loc));
     if (f.val[T_BASELINE])
         VN_TRY(read_baseline(c, f.key[T_BASELINE], f.val[T_BASELINE], s));
     if (f.val[T_GATES])
@@ -1526,6 +1585,9 @@ void vn__spec_free(vn__spec *s)
     vn__free(s->data.weight);
     vn__free(s->data.id);
     vn__free(s->data.time);
+    vn__free(s->data.series);
+    vn__free(s->data.horizon);
+    vn__free(s->data.train);
     for (size_t i = 0; i < s->nmetrics; i++) {
         vn__spec_metric *m = &s->metrics[i];
         vn__free(m->id);

@@ -63,6 +63,8 @@ typedef struct vn__spec_slice {
     size_t nvalues;  /* FILTER eq/ne: exactly 1; in/not_in: >= 1 (compared as text) */
     double number;   /* FILTER lt/le/gt/ge */
     uint64_t min_count; /* below it a slice is reported but never gated (default 0) */
+    int numeric;     /* BY whose first column is data.horizon: slices listed in the numeric
+                        order of that column (vn_eval_config.numeric_slices) */
     vn__spec_loc loc;
 } vn__spec_slice;
 
@@ -101,6 +103,17 @@ typedef struct vn__spec {
                             vn_csv_config.delimiter */
         int header;      /* 1 (default) or 0 */
         char *y, *prediction, *weight, *id, *time; /* weight, id, time may be NULL */
+        /* Forecasting (docs/forecasting.md), NULL when absent. series: the series column
+         * (vn_eval_config.series: the overall mase, rmsse and mda are the unweighted means
+         * over series); never with horizon, nor with a by or bins slice definition.
+         * horizon: the horizon column; the loader makes it the slice definition slices[0]
+         * with id "horizon" (by: [horizon], numeric), and no other definition has that id.
+         * train: a training file (not "-") giving mase and rmsse their scale, read like
+         * the data (delimiter, header, missing, time) by vn_eval_train_csv. */
+        char *series, *horizon, *train;
+        vn__spec_loc train_loc; /* of train's value: messages about the training file */
+        vn__spec_loc series_loc; /* of series' value */
+        vn__spec_loc horizon_loc; /* of the key horizon (also the "horizon" slice's loc) */
         vn_missing missing;
         vn_zero_policy zero;
         vn_r2_constant r2c;

@@ -13,7 +13,10 @@ References:
     unweighted mean of the per-series values, M4's convention), with the scale from the
     evaluated series or from a training file (--train), re-implemented in numpy on random
     series whose rows are shuffled in both files; a two-series example by hand;
-  * horizons (--horizon): slices listed in numeric order, values per horizon.
+  * horizons (--horizon): slices listed in numeric order, values per horizon;
+  * the same in a spec (data.series, data.horizon, data.train) under `vernier check`: the
+    gate values against numpy's M4 pooling, thresholds just above and just below, the
+    values bit for bit those of `vernier eval`, a baseline file, and the errors.
 The JSON message states where the scale came from and how the overall value was pooled.
 """
 import numpy as np
@@ -308,6 +311,267 @@ def test_forecast_errors(vernier, tmp_path):
     for extra in (["--horizon", "t"], ["--by", "t"]):
         r = vernier.run(["eval", path, "-y", "y", "-p", "yhat", "--series", "item"] + extra)
         assert r.returncode == 2 and "not supported yet" in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# in a spec: data.series, data.horizon and data.train under `vernier check`
+# ---------------------------------------------------------------------------------------
+def check_json(vernier, spec):
+    """`vernier check --format json` on a spec: (exit code, document or None, stderr)."""
+    import json
+    r = vernier.run(["check", "--spec", spec, "--format", "json"])
+    return r.returncode, (json.loads(r.stdout) if r.stdout.startswith("{") else None), r.stderr
+
+
+def gate_rows(doc, gate):
+    return [g for g in doc["gates"] if g["gate"] == gate]
+
+
+def line_of(text, needle):
+    """The 1-based line and column of the value after 'needle' in a spec text."""
+    for i, ln in enumerate(text.split("\n")):
+        k = ln.find(needle)
+        if k >= 0:
+            return i + 1, k + len(needle) + 1
+    raise AssertionError(needle)
+
+
+SERIES_SPEC = """version: 1
+data:
+  path: {path}
+  y: y
+  prediction: yhat
+  time: t
+  series: series
+  train: {train}
+metrics:
+  - id: mase
+    type: mase
+  - id: rmsse2
+    type: rmsse
+    params: {{m: 2}}
+  - id: mda
+    type: mda
+slices:
+  - id: promo
+    filter: {{column: promo, eq: "yes"}}
+{baseline}gates:
+  - name: pooled mase
+    metric: mase
+    max: {threshold!r}
+  - name: promo mase
+    metric: mase
+    max: 100
+    slices: [promo]
+  - metric: rmsse2
+    max: 100
+  - metric: mda
+    min: 0
+{extra}"""
+
+
+def m4_pooled(test, pred, hist, m, k, rows=None):
+    """M4's pooled MASE (k = 1) or RMSSE (k = 2): the unweighted mean over series of the
+    series' value, MAE_s / mean |y_t - y_{t-m}| (resp. sqrt(MSE_s / mean (y_t - y_{t-m})^2))
+    with the scale from series s's training y; rows: per series, a mask of the rows kept."""
+    vals = []
+    for s in test:
+        y, p = test[s][1], pred[s]
+        if rows is not None:
+            y, p = y[rows[s]], p[rows[s]]
+            if len(y) == 0:
+                continue  # not in the filtered rows at all: not a series there
+        d = hist[s][1][m:] - hist[s][1][:-m]
+        scale = np.mean(np.abs(d)) if k == 1 else np.mean(d * d)
+        e = p - y
+        vals.append(np.mean(np.abs(e)) / scale if k == 1 else np.sqrt(np.mean(e * e) / scale))
+    return float(np.mean(vals)), len(vals)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_check_series_train_gates_on_pooled_mase(vernier, tmp_path, seed):
+    rng = np.random.default_rng(4400 + seed)
+    names = [f"s{i:02d}" for i in range(int(rng.integers(3, 10)))]
+    hist = make_series(rng, names, 6, 60)  # every training series longer than m = 2
+    test, pred, base, promo = {}, {}, {}, {}
+    for s in names:
+        n = int(rng.integers(2, 25))
+        t0 = hist[s][0][-1] + 1
+        test[s] = (np.arange(t0, t0 + n), np.cumsum(rng.normal(0, 1, n)) + hist[s][1][-1])
+        pred[s] = test[s][1] + rng.normal(0, 0.8, n)
+        base[s] = test[s][1] + rng.normal(0.3, 1.0, n)
+        promo[s] = rng.random(n) < 0.4
+    # one file with the model's and the baseline's predictions and a promo flag, shuffled
+    rows = [(s, test[s][0][i], test[s][1][i], pred[s][i], base[s][i],
+             "yes" if promo[s][i] else "no")
+            for s in names for i in range(len(test[s][0]))]
+    rows = [rows[i] for i in rng.permutation(len(rows))]
+    cols = lambda j: [r[j] for r in rows]
+    path = write_csv(tmp_path / "test.csv", {"series": cols(0), "t": cols(1), "y": cols(2),
+                                            "yhat": cols(3), "promo": cols(5)})
+    bpath = write_csv(tmp_path / "base.csv", {"series": cols(0), "t": cols(1), "y": cols(2),
+                                             "yhat": cols(4), "promo": cols(5)})
+    train = shuffled_file(rng, tmp_path / "train.csv", hist)
+    # the oracle: numpy, M4's convention, scales from the training series
+    mase, nser = m4_pooled(test, pred, hist, 1, 1)
+    rmsse2, _ = m4_pooled(test, pred, hist, 2, 2)
+    mase_promo, _ = m4_pooled(test, pred, hist, 1, 1, rows=promo)
+    mase_base, _ = m4_pooled(test, base, hist, 1, 1)
+    assert nser == len(names)
+
+    def run(threshold, baseline="", extra=""):
+        text = SERIES_SPEC.format(path=path, train=train, threshold=threshold,
+                                  baseline=baseline, extra=extra)
+        spec = tmp_path / "vernier.yaml"
+        spec.write_text(text)
+        return check_json(vernier, spec)
+
+    # just above the oracle's value: passes; just below: fails (exit 1)
+    rc, doc, err = run(mase * (1 + 1e-9))
+    assert rc == 0 and doc["verdict"] == "pass", err
+    (g,) = gate_rows(doc, "pooled mase")
+    assert g["slice"] == "overall" and g["status"] == "pass"
+    assert g["value"] == pytest.approx(mase, rel=1e-12)
+    (gp,) = gate_rows(doc, "promo mase")
+    assert gp["slice"] == "promo" and gp["value"] == pytest.approx(mase_promo, rel=1e-12)
+    assert gp["rows"] == sum(int(promo[s].sum()) for s in names)
+    (gr,) = gate_rows(doc, "rmsse2 <= 100")
+    assert gr["value"] == pytest.approx(rmsse2, rel=1e-12)
+    rc, doc2, err = run(mase * (1 - 1e-9))
+    assert rc == 1 and doc2["verdict"] == "fail", err
+    (g2,) = gate_rows(doc2, "pooled mase")
+    assert g2["status"] == "fail" and g2["value"] == g["value"]
+
+    # the same numbers as `vernier eval --series --train` on the same data, bit for bit
+    res = vernier.eval_file(path, metrics="mase,rmsse:m=2,mda", keep=True,
+                            flags=["--series", "series", "--time", "t", "--train", str(train)])
+    o = res.values(0)
+    assert o["mase"]["value"] == g["value"]
+    assert o["rmsse:m=2"]["value"] == gr["value"]
+    (gm,) = gate_rows(doc, "mda >= 0")
+    assert o["mda"]["value"] == gm["value"]
+    assert "unweighted mean of %d per-series values (M4 convention); scale from the training " \
+           "series (m = 1)" % nser in o["mase"]["message"]
+
+    # a baseline file is evaluated the same way: its pooled MASE is the reference
+    rc, doc3, err = run(mase * (1 + 1e-9), baseline=f"baseline:\n  file: {bpath}\n",
+                        extra="  - name: vs base\n    metric: mase\n    vs: baseline\n"
+                              "    max_regression: 0\n")
+    (gb,) = gate_rows(doc3, "vs base")
+    assert gb["reference"] == pytest.approx(mase_base, rel=1e-12), err
+    assert gb["status"] == ("pass" if gb["value"] <= gb["reference"] else "fail")
+    record("mase")
+    record("rmsse")
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_check_horizon_slices_and_gate_on_horizon_10(vernier, tmp_path, seed):
+    rng = np.random.default_rng(7700 + seed)
+    H = 12
+    hist = np.cumsum(rng.normal(0, 1, 60)) + 5
+    h = np.repeat(np.arange(1, H + 1), 5)
+    y = rng.normal(5, 2, len(h))
+    p = y + rng.normal(0, 0.3, len(h)) * h
+    perm = rng.permutation(len(h))
+    path = write_csv(tmp_path / "h.csv", {"h": [str(int(x)) for x in h[perm]], "y": y[perm],
+                                          "yhat": p[perm]})
+    train = write_csv(tmp_path / "tr.csv", {"y": hist})
+    s1 = naive_scale(hist, 1, 1)
+    want = {k: float(np.mean(np.abs(p[h == k] - y[h == k])) / s1) for k in range(1, H + 1)}
+    text = f"""version: 1
+data:
+  path: {path}
+  y: y
+  prediction: yhat
+  horizon: h
+  train: {train}
+metrics:
+  - id: mase
+    type: mase
+slices:
+  - id: h10
+    filter: {{column: h, eq: "10"}}
+gates:
+  - name: per horizon
+    metric: mase
+    max: 1000
+    slices: [horizon]
+  - name: horizon 10
+    metric: mase
+    max: {want[10] * (1 - 1e-9)!r}
+    slices: [h10]
+"""
+    spec = tmp_path / "vernier.yaml"
+    spec.write_text(text)
+    rc, doc, err = check_json(vernier, spec)
+    assert rc == 1, err
+    rows = gate_rows(doc, "per horizon")
+    assert [g["slice"] for g in rows] == [f"h={k}" for k in range(1, H + 1)]  # numeric order
+    for g in rows:
+        assert g["value"] == pytest.approx(want[int(g["slice"][2:])], rel=1e-12)
+        assert g["rows"] == 5 and g["status"] == "pass"
+    (g10,) = gate_rows(doc, "horizon 10")
+    assert g10["slice"] == "h10" and g10["status"] == "fail"
+    assert g10["value"] == rows[9]["value"] == pytest.approx(want[10], rel=1e-12)
+    # the same as `vernier eval --horizon h --train`
+    res = vernier.eval_file(path, metrics="mase", flags=["--horizon", "h", "--train", str(train)],
+                            keep=True)
+    assert [sl["values"]["mase"]["value"] for sl in res.doc["slices"][1:]] == \
+        [g["value"] for g in rows]
+    # above the value the horizon-10 gate passes
+    spec.write_text(text.replace(repr(want[10] * (1 - 1e-9)), repr(want[10] * (1 + 1e-9))))
+    rc, doc, err = check_json(vernier, spec)
+    assert rc == 0 and gate_rows(doc, "horizon 10")[0]["status"] == "pass", err
+    record("mase")
+
+
+def test_check_forecast_errors(vernier, tmp_path):
+    path = write_csv(tmp_path / "two.csv", TWO)
+    train = write_csv(tmp_path / "train.csv", {"t": [2.0, 1.0, 1.0, 2.0], "item": ["a", "a", "b", "b"],
+                                               "y": [2.0, 1.0, 10.0, 14.0]})
+    base = f"version: 1\ndata:\n  path: {path}\n  y: y\n  prediction: yhat\n  time: t\n"
+    tail = "metrics: [{id: mase, type: mase}]\ngates: [{metric: mase, max: 1}]\n"
+
+    def run(data_lines, ok=False):
+        text = base + data_lines + tail
+        spec = tmp_path / "vernier.yaml"
+        spec.write_text(text)
+        r = vernier.run(["check", "--spec", spec])
+        if not ok:
+            assert r.stdout == "" and r.stderr.count("\n") == 1, r.stderr  # one line
+        return text, spec, r
+
+    # series with horizon: refused as --series --horizon is, at the key horizon
+    text, spec, r = run("  series: item\n  horizon: t\n")
+    line, _ = line_of(text, "horizon:")
+    assert r.returncode == 3
+    assert r.stderr == (f"vernier: error: {spec}:{line}:3: data: series with horizon is not "
+                        "supported yet: evaluate per series, or per horizon (with train for "
+                        "the scale)\n")
+    # a training file that does not exist: an I/O error (4) at the key's value
+    text, spec, r = run(f"  series: item\n  train: {tmp_path / 'absent.csv'}\n")
+    line, col = line_of(text, "train: ")
+    assert r.returncode == 4
+    assert r.stderr == (f"vernier: error: {spec}:{line}:{col}: data.train: "
+                        f"{tmp_path / 'absent.csv'}: cannot open: No such file or directory\n")
+    # a series column the data does not have: a data error (3) naming the key
+    text, spec, r = run(f"  series: store\n  train: {train}\n")
+    line, col = line_of(text, "series: ")
+    assert r.returncode == 3
+    assert f'two.csv: no spec column "store" (columns: item, t, y, yhat)' in r.stderr
+    assert f"the series column (data.series at {spec}:{line}:{col})" in r.stderr
+    # the training file lacks the series column: a data error at data.train
+    bad = write_csv(tmp_path / "bad.csv", {"t": [1.0, 2.0], "y": [1.0, 2.0]})
+    text, spec, r = run(f"  series: item\n  train: {bad}\n")
+    line, col = line_of(text, "train: ")
+    assert r.returncode == 3
+    assert r.stderr.startswith(f"vernier: error: {spec}:{line}:{col}: data.train: {bad}: "
+                               'no training series column "item"'), r.stderr
+    # and the valid spec passes: MASE (1 + 1/4) / 2 = 0.625 as in the two-series example
+    text, spec, r = run(f"  series: item\n  train: {train}\n", ok=True)
+    assert r.returncode == 0 and r.stderr == ""
+    rc, doc, _ = check_json(vernier, spec)
+    assert doc["gates"][0]["value"] == 0.625
 
 
 # ---------------------------------------------------------------------------------------

@@ -214,6 +214,28 @@ int main(void)
                 "  - {metric: mae, vs: baseline, max_regression: \"5%%\"}\n", small, small);
     fclose(fp);
     fail_each(check_pipeline, small, "check");
+    /* the forecasting keys: pooled over series (overall and a filter), a training file
+     * (the same file) per series, a dummy gate and a baseline file evaluated the same way */
+    fp = fopen(check_spec, "w");
+    fprintf(fp, "version: 1\ndata: {path: %s, y: y, prediction: yhat, series: g, train: %s}\n"
+                "metrics:\n  - {id: mase, type: mase}\n  - {id: rmsse, type: rmsse}\n"
+                "  - {id: mda, type: mda}\n"
+                "slices:\n  - {id: big, filter: {column: y, ge: 3}}\n"
+                "baseline: {file: %s}\n"
+                "gates:\n  - {metric: mase, max: 2, slices: \"*\"}\n  - {metric: mda, min: 0}\n"
+                "  - {metric: mase, vs: dummy}\n"
+                "  - {metric: rmsse, vs: baseline, max_regression: 0}\n", small, small, small);
+    fclose(fp);
+    fail_each(check_pipeline, small, "check with series and a training file");
+    /* a horizon column (w: 1, 2, 3), its slices in numeric order, one training series */
+    fp = fopen(check_spec, "w");
+    fprintf(fp, "version: 1\ndata: {path: %s, y: y, prediction: yhat, horizon: w, train: %s}\n"
+                "metrics:\n  - {id: mase, type: mase}\n"
+                "slices:\n  - {id: wg, by: [w, g]}\n"
+                "gates:\n  - {metric: mase, max: 2, slices: \"*\"}\n"
+                "  - {metric: mase, vs: dummy, slices: [horizon]}\n", small, small);
+    fclose(fp);
+    fail_each(check_pipeline, small, "check with horizons");
     unlink(check_spec);
     vn_set_allocator(NULL, NULL);
     unlink(path);

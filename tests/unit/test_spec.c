@@ -4,7 +4,8 @@
  * 1. Golden cases: every tests/spec/cases/NAME.yaml is parsed (named "vernier.yaml" in
  *    messages) and the outcome compared with NAME.expected: "ok" or the exact one-line
  *    error. VN_SPEC_UPDATE=1 rewrites the .expected files instead (review the diff).
- * 2. The model of the full example (ok_full.yaml) field by field.
+ * 2. The model of the full example (ok_full.yaml) field by field, and of the forecasting
+ *    keys (data.series, data.horizon with the "horizon" slice it adds, data.train).
  * 3. Safety: an alias bomb and 100 000-deep nesting are refused fast with the right
  *    message; a file over the size limit; every allocation is counted and none leaks.
  * 4. The starter template, vn__spec_load on a file, standard input and a missing file.
@@ -12,7 +13,7 @@
  *    fails with exactly the message of the ```text block right after it; a fragment
  *    loads when it replaces the same top-level sections of the page's first example
  *    (whose gates are dropped when the fragment replaces metrics, slices or baseline).
- * 5. Allocation-failure injection over the full example: every run ends in
+ * 5. Allocation-failure injection over the full example and the horizon example: every run ends in
  *    VN_ERR_NOMEM or in the same model as an undisturbed run, without leaks.
  *
  * Runs from the repository root (make test-unit).
@@ -96,6 +97,10 @@ static char *dump(const vn__spec *s)
         s->data.delimiter, s->data.header, S(s->data.y), S(s->data.prediction),
         S(s->data.weight), S(s->data.id), S(s->data.time), (int)s->data.missing,
         (int)s->data.zero, (int)s->data.r2c, s->data.loc.line, s->data.loc.col);
+    put(&b, "F %s %s %s %u:%u %u:%u %u:%u\n", S(s->data.series), S(s->data.horizon),
+        S(s->data.train), s->data.series_loc.line, s->data.series_loc.col,
+        s->data.horizon_loc.line, s->data.horizon_loc.col, s->data.train_loc.line,
+        s->data.train_loc.col);
     for (size_t i = 0; i < s->nmetrics; i++) {
         const vn__spec_metric *m = &s->metrics[i];
         put(&b, "M %s %s %s %s %s %s %d %.17g %d %u %llu %u:%u\n", m->id, m->type, m->list,
@@ -105,9 +110,9 @@ static char *dump(const vn__spec *s)
     }
     for (size_t i = 0; i < s->nslices; i++) {
         const vn__spec_slice *sl = &s->slices[i];
-        put(&b, "S %s %d %s op%d %.17g %llu %u:%u", sl->id, (int)sl->kind, S(sl->column),
-            (int)sl->op, sl->number, (unsigned long long)sl->min_count, sl->loc.line,
-            sl->loc.col);
+        put(&b, "S %s %d %s op%d %.17g %llu n%d %u:%u", sl->id, (int)sl->kind, S(sl->column),
+            (int)sl->op, sl->number, (unsigned long long)sl->min_count, sl->numeric,
+            sl->loc.line, sl->loc.col);
         for (size_t k = 0; k < sl->nby; k++)
             put(&b, " by=%s", sl->by[k]);
         for (size_t k = 0; k < sl->nedges; k++)
@@ -342,6 +347,47 @@ static void test_full_model(void)
     CHECK(s->nmetrics == 1 && s->nslices == 0 && s->ngates == 0 && !s->slices && !s->gates);
     CHECK(s->baseline.kind == VN__BASE_NONE && s->baseline.loc.line == 0);
     CHECK(s->ci.github == -1 && !s->ci.junit);
+    vn__spec_free(s);
+    CHECK(live == 0);
+}
+
+/* The forecasting keys (data.series, data.horizon, data.train): the model, and the
+ * slice definition "horizon" that data.horizon puts first. */
+static void test_forecast_model(void)
+{
+    live = 0;
+    vn__spec *s = load_case("ok_data_series_train.yaml");
+    if (s) {
+        CHECK(strcmp(s->data.series, "item") == 0 && !s->data.horizon);
+        CHECK(strcmp(s->data.train, "history/sales.csv") == 0);
+        CHECK(s->data.series_loc.line == 9 && s->data.series_loc.col == 11);
+        CHECK(s->data.train_loc.line == 10 && s->data.train_loc.col == 10);
+        CHECK(s->nslices == 1 && s->slices[0].kind == VN__SLICE_FILTER && !s->slices[0].numeric);
+    }
+    vn__spec_free(s);
+    s = load_case("ok_data_horizon.yaml");
+    if (s) {
+        CHECK(!s->data.series && strcmp(s->data.horizon, "h") == 0);
+        CHECK(strcmp(s->data.train, "history.csv") == 0);
+        CHECK(s->data.horizon_loc.line == 8 && s->data.horizon_loc.col == 3);
+        CHECK(s->nslices == 4);
+        if (s->nslices == 4) {
+            const vn__spec_slice *sl = s->slices;
+            CHECK(strcmp(sl[0].id, "horizon") == 0 && sl[0].kind == VN__SLICE_BY);
+            CHECK(sl[0].nby == 1 && strcmp(sl[0].by[0], "h") == 0 && sl[0].numeric);
+            CHECK(sl[0].loc.line == 8 && sl[0].loc.col == 3 && sl[0].min_count == 0);
+            CHECK(strcmp(sl[1].id, "h_region") == 0 && sl[1].numeric);   /* by [h, region] */
+            CHECK(strcmp(sl[2].id, "region") == 0 && !sl[2].numeric);
+            CHECK(strcmp(sl[3].id, "h10") == 0 && !sl[3].numeric);
+        }
+        CHECK(s->ngates == 2);
+        if (s->ngates == 2)
+            CHECK(s->gates[0].nslices == 2 && strcmp(s->gates[0].slices[0], "horizon") == 0);
+    }
+    vn__spec_free(s);
+    s = load_case("ok_minimal.yaml");
+    if (s)
+        CHECK(!s->data.series && !s->data.horizon && !s->data.train && s->data.train_loc.line == 0);
     vn__spec_free(s);
     CHECK(live == 0);
 }
@@ -646,10 +692,12 @@ static void test_docs(void)
 
 /* ---- 5. allocation failures ---- */
 
-static void test_alloc_failures(void)
+static void alloc_failures(const char *name)
 {
     size_t len;
-    char *text = slurp(CASES "ok_full.yaml", &len);
+    char path[256];
+    snprintf(path, sizeof path, CASES "%s", name);
+    char *text = slurp(path, &len);
     CHECK(text != NULL);
     if (!text)
         return;
@@ -688,9 +736,15 @@ static void test_alloc_failures(void)
     }
     fail_at = -1;
     CHECK(bad == 0);
-    printf("ok allocation failures: %ld runs (%d recovered)\n", total, ok_runs);
+    printf("ok allocation failures, %s: %ld runs (%d recovered)\n", name, total, ok_runs);
     free(want);
     free(text);
+}
+
+static void test_alloc_failures(void)
+{
+    alloc_failures("ok_full.yaml");
+    alloc_failures("ok_data_horizon.yaml"); /* the "horizon" slice the loader adds */
 }
 
 int main(void)
@@ -698,6 +752,7 @@ int main(void)
     vn_set_allocator(hook, NULL);
     RUN(test_golden);
     RUN(test_full_model);
+    RUN(test_forecast_model);
     RUN(test_alias_bomb);
     RUN(test_deep_nesting);
     RUN(test_limits);
