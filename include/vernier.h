@@ -289,6 +289,22 @@ vn_status vn_eval_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg);
  * cfg->missing. */
 vn_status vn_eval_train_csv(vn_eval *ev, const char *path, const vn_csv_config *cfg);
 
+/* Training data from memory, one series per call (Python's train=): the n values
+ * y[i * stride], in time order, copied. by_values names the series when the evaluation
+ * has series = 1 (one NUL-terminated string per by column, matched against the slices'
+ * by values as vn_eval_train_csv matches the file's by columns), and is NULL otherwise:
+ * the evaluation then takes one training series, whose scale serves every slice. The
+ * scales are those vn_eval_train_csv gives for the same values, bit for bit; a slice
+ * whose series was never given is undefined with reason VN_REASON_NO_TRAINING; a series
+ * with fewer than m + 1 values gives an undefined mase/rmsse, not an error. Call before
+ * vn_eval_finish. VN_ERR_USAGE: a series given twice, by_values given or missing against
+ * the series setting, or training data already read with vn_eval_train_csv (the two do
+ * not mix); VN_ERR_DATA: a non-finite value (the message names the series and the
+ * value's position); VN_ERR_NOMEM. On error the evaluation is unusable except for
+ * vn_eval_free. */
+vn_status vn_eval_train_series(vn_eval *ev, const char *const *by_values, const double *y,
+                               size_t n, ptrdiff_t stride);
+
 /* ---------------------------------------------------------------------------------
  * Results.
  * ------------------------------------------------------------------------------- */
@@ -430,6 +446,10 @@ struct vn_metric_def {
  * order vn_eval_update_columns takes them. */
 size_t vn_eval_column_count(const vn_eval *ev);
 const char *vn_eval_column_name(const vn_eval *ev, size_t i); /* NULL when out of range */
+/* Who reads column i, for messages: "metric coverage:lo=p05:hi=p95 reads it as lo",
+ * "metric cost reads it at expression:1:22" (the first metric that reads it); NULL when
+ * out of range. */
+const char *vn_eval_column_use(const vn_eval *ev, size_t i);
 
 /* vn_eval_update with the input columns: cols[k][i * strides[k]] is column k of row i
  * (strides NULL = all 1). A non-finite value is VN_ERR_DATA naming row and column. When
@@ -532,6 +552,7 @@ vn_status vn_compare_update(vn_compare *cmp, const vn_rows *rows, const double *
  * vn_compare_update with them (as vn_eval_update_columns; both models read the same). */
 size_t vn_compare_column_count(const vn_compare *cmp);
 const char *vn_compare_column_name(const vn_compare *cmp, size_t i);
+const char *vn_compare_column_use(const vn_compare *cmp, size_t i);
 vn_status vn_compare_update_columns(vn_compare *cmp, const vn_rows *rows, const double *candidate,
                                     ptrdiff_t candidate_stride, const double *const *cols,
                                     const ptrdiff_t *strides);
@@ -1004,7 +1025,9 @@ vn_status vn_report_write(const vn_report_config *cfg, vn_report_format fmt, FIL
  * another format version, truncated or corrupted is refused with a message. Exact
  * metrics stay exact: states of metric lists that need order statistics or intervals
  * carry their rows (24 bytes each), so merging gives the evaluation of all rows.
- * Metrics defined by expressions or in C have no byte form in format 1.
+ * Metrics defined by expressions or in C, and metrics over input columns (coverage,
+ * wis, crps_*, ...: vn_eval_column_count > 0), have no byte form in format 1; such
+ * evaluations still merge in memory (vn_eval_merge).
  * ------------------------------------------------------------------------------- */
 #define VN_STATE_FORMAT 1
 
@@ -1024,8 +1047,11 @@ vn_status vn_eval_state_read(const void *buf, size_t len, int threads, vn_eval *
 
 /* Adds from's rows to into, after into's own (slices matched by their by values; order
  * matters only to order-dependent metrics such as mda and mase). Both must have the same
- * metric list, by columns, policies and interval settings, else VN_ERR_USAGE with the
- * difference in errbuf (into unchanged). from is unchanged. On VN_ERR_NOMEM into is spent. */
+ * metric list, input columns, by columns, policies and interval settings, else
+ * VN_ERR_USAGE with the difference in errbuf (into unchanged). from is unchanged. On
+ * VN_ERR_NOMEM into is spent. Metrics over input columns and expression metrics merge
+ * too (their stored rows carry the columns); sums are then exact to their compensated
+ * accuracy, as for every metric, since blocks are summed in another grouping. */
 vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t errlen);
 
 /* The number of by columns of an evaluation. */

@@ -375,6 +375,11 @@ const char *vn_compare_column_name(const vn_compare *c, size_t i)
     return vn_eval_column_name(c->ev[0], i);
 }
 
+const char *vn_compare_column_use(const vn_compare *c, size_t i)
+{
+    return vn_eval_column_use(c->ev[0], i);
+}
+
 /* Feeds rows (and the metrics' input columns x) to both evaluations. */
 static vn_status feed(vn_compare *c, const vn_rows *rows, const double *pb, ptrdiff_t stride,
                       const double *const *x, const ptrdiff_t *xs)

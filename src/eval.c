@@ -71,7 +71,8 @@ struct vn_eval {
     bool plots;      /* vn_eval_keep_plots: the report's summaries are built at finish */
     bool series;     /* the by columns name series: the overall mase/rmsse/mda are pooled */
     bool numeric_slices; /* slices listed by the number in their first by value */
-    vn__train *train;    /* vn_eval_train_csv: training series for the naive scale */
+    vn__train *train;    /* training series for the naive scale: vn_eval_train_csv or */
+    bool train_arrays;   /* vn_eval_train_series (the two do not mix) */
     double *ones;    /* VN_BLOCK_ROWS weights of 1, for blocks folded from callers' arrays */
     bool sketch;     /* VN_QUANTILES_SKETCH */
     /* With by columns, every row of the overall slice is also in exactly one other slice,
@@ -850,6 +851,11 @@ const char *vn_eval_column_name(const vn_eval *ev, size_t i)
     return i < ev->cols.n ? ev->cols.name[i] : NULL;
 }
 
+const char *vn_eval_column_use(const vn_eval *ev, size_t i)
+{
+    return i < ev->cols.n ? ev->cols.use[i] : NULL;
+}
+
 vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
 {
     return vn_eval_update_columns(ev, r, NULL, NULL);
@@ -1567,11 +1573,58 @@ vn_status vn_eval_train_csv(vn_eval *ev, const char *path, const vn_csv_config *
         return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: a path and the y column are required");
     if (ev->series && !cfg->by)
         return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: the evaluation has series; cfg->by names them");
+    if (ev->train && ev->train_arrays)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: the evaluation has training series "
+                                      "from vn_eval_train_series; the two do not mix");
     if (ev->train)
         return fail(ev, VN_ERR_USAGE, "vn_eval_train_csv: one training file per evaluation");
     const vn_status st = vn__train_read(path, cfg, ev->series ? ev->by_count : 0, &ev->train,
                                         ev->err, sizeof ev->err);
     ev->failed = st != VN_OK;
+    return st;
+}
+
+vn_status vn_eval_train_series(vn_eval *ev, const char *const *by_values, const double *y,
+                               size_t n, ptrdiff_t stride)
+{
+    if (ev->failed)
+        return fail(ev, VN_ERR_USAGE, "the evaluation already failed: %s", ev->err);
+    if (ev->train && !ev->train_arrays)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_series: the evaluation has a training file "
+                                      "(vn_eval_train_csv); the two do not mix");
+    if (n && !y)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_series: y is NULL");
+    if (ev->series && !by_values)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_series: the evaluation has series; "
+                                      "by_values names the series");
+    if (!ev->series && by_values)
+        return fail(ev, VN_ERR_USAGE, "vn_eval_train_series: the evaluation has no series "
+                                      "(one training series): by_values must be NULL");
+    char *key = NULL, name[128] = "";
+    size_t cap = 0, len = 0;
+    vn_status st = by_values ? join_key(ev, by_values, NULL, &key, &cap, &len) : VN_OK;
+    for (size_t c = 0; by_values && c < ev->by_count; c++) { /* "a" or "a, 2" in messages */
+        const size_t at = strlen(name);
+        vn__fmt(name + at, sizeof name - at, "%s%s", c ? ", " : "", by_values[c]);
+    }
+    for (size_t i = 0; st == VN_OK && i < n; i++) {
+        const double v = y[(ptrdiff_t)i * stride];
+        if (!isfinite(v)) {
+            vn__free(key);
+            return fail(ev, VN_ERR_DATA, "vn_eval_train_series: %s%s%svalue %zu is not finite (%g)",
+                        by_values ? "series \"" : "", name, by_values ? "\": " : "", i + 1, v);
+        }
+    }
+    if (st == VN_OK)
+        st = vn__train_add(&ev->train, key, len, y, n, stride);
+    vn__free(key);
+    ev->train_arrays = true;
+    if (st == VN_ERR_USAGE)
+        return by_values ? fail(ev, st, "vn_eval_train_series: series \"%s\" was given twice", name)
+                         : fail(ev, st, "vn_eval_train_series: the evaluation has no series, so "
+                                        "one training series only: it was given twice");
+    if (st != VN_OK && !ev->failed)
+        return fail(ev, st, "%s", st == VN_ERR_NOMEM ? "out of memory" : vn_strerror(st));
     return st;
 }
 
@@ -1677,7 +1730,8 @@ void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m)
     *m = (vn__eval_meta){ev->ms, ev->nms, &ev->plan, ev->opts, ev->min_count, ev->ci,
                          ev->auto_block, ev->by_count, (const char *const *)ev->by_names,
                          ev->rows_seen, ev->rows_zero_weight, ev->rows_missing,
-                         ev->rows_read, ev->weighted, ev->failed, ev->nslices, ev->cols.n};
+                         ev->rows_read, ev->weighted, ev->failed, ev->nslices, ev->cols.n,
+                         (const char *const *)ev->cols.name};
 }
 
 vn_status vn__eval_derive(const vn_eval *ev)
@@ -1692,12 +1746,12 @@ void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v)
     const bool ae = ae_mode(ev);
     *v = (vn__eval_slice_view){sl->key, sl->keylen, sl->y, sl->p, sl->w, sl->len, sl->done,
                                sl->acc, ae, sl->ae, sl->aw, sl->an,
-                               sketch_mode(ev) ? &sl->qsk : NULL};
+                               sketch_mode(ev) ? &sl->qsk : NULL, (const double *const *)sl->x};
 }
 
 vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn__acc *acc,
-                          const double *y, const double *p, const double *w, size_t n,
-                          const vn__qsketch *qsk)
+                          const double *y, const double *p, const double *w,
+                          const double *const *x, size_t n, const vn__qsketch *qsk)
 {
     if (fold(ev, true) != VN_OK || !derive_overall(ev, false))
         return fail(ev, VN_ERR_NOMEM, "out of memory");
@@ -1705,9 +1759,11 @@ vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn_
     if (key && intern(ev, key, keylen, &idx) != VN_OK)
         return fail(ev, VN_ERR_NOMEM, "out of memory");
     slice *s = &ev->slices[idx];
+    if (ev->cols.n && n && (ev->plan.needs & NEED_STORE) && !x)
+        return fail(ev, VN_ERR_INTERNAL, "rows absorbed without their input columns");
     if (ev->plan.needs & NEED_STORE)
         for (size_t i = 0; i < n; i++)
-            if (!push(ev, s, y[i], p[i], w[i], NULL, NULL, 0))
+            if (!push(ev, s, y[i], p[i], w[i], x, NULL, i))
                 return fail(ev, VN_ERR_NOMEM, "out of memory");
     if (ae_mode(ev) && n) {
         /* the weights are kept when given; whether they count is ev->weighted's to say

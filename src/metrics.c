@@ -981,7 +981,7 @@ vn_status vn__metric_value(const vn__mspec *ms, const vn__acc *a, const vn__rows
         if (rows->train) { /* the scale of the series the model was fitted on */
             if (!rows->ty)
                 return vn__undefined(v, VN_REASON_NO_TRAINING, msg, len,
-                                 "the series is not in the training file");
+                                 "the series is not in the training data");
             if (rows->tn <= m)
                 return vn__undefined(v, VN_REASON_TOO_FEW_ROWS, msg, len,
                                  "the training series has %zu rows, needs more than m = %zu",

@@ -6,6 +6,9 @@
  * seasonal-naive scale of the series the model was fitted on (Hyndman & Koehler 2006)
  * rather than of the evaluated period. Every row is kept (8 bytes of y plus its key and
  * time cell while reading); the series are sorted by key once and found by binary search.
+ * Training series from arrays (vn_eval_train_series, Python's train=) go into the same
+ * structure one at a time, inserted at their place in key order, so a training series
+ * gives the same scale, bit for bit, whichever way it came.
  *
  * Pooling (vn_eval_config.series): with several series a naive scale over all rows mixes
  * differences between the end of one series and the start of the next and weighs series
@@ -22,19 +25,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Offsets rather than pointers, so that vn__train_add can grow keys and ys. */
 typedef struct tseries {
-    const char *key; /* into keys */
-    size_t keylen;
-    const double *y; /* into ys */
-    size_t n;
+    size_t koff, keylen; /* the key: keys[koff .. koff + keylen) */
+    size_t yoff, n;      /* the values: ys[yoff .. yoff + n), time order */
 } tseries;
 
 struct vn__train {
-    size_t n;     /* series, sorted by key */
+    size_t n, cap; /* series, sorted by key */
     tseries *s;
-    char *keys;   /* every row's key while reading; the series keys point into it */
-    double *ys;   /* the y of every row, grouped by series, in time order */
+    char *keys;    /* from a file: every row's key; the series keys are among them */
+    size_t kn, kcap;
+    double *ys;    /* the values of every series, each series contiguous */
+    size_t yn, ycap;
 };
+
+/* The key of series i; "" for the empty key (keys may then be NULL). */
+static const char *tkey(const vn__train *t, size_t i)
+{
+    return t->keys ? t->keys + t->s[i].koff : "";
+}
 
 static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -114,19 +124,23 @@ static vn_status group(trows *t, vn__train **out)
         ord[i] = i;
     qsort_r(ord, t->n, sizeof *ord, by_key_time, t);
     size_t ns = 0;
+    const char *const keys = t->keys ? t->keys : "";
     for (size_t k = 0; k < t->n; k++) {
         const size_t i = ord[k];
-        const char *key = t->keys ? t->keys + t->koff[i] : "";
-        if (ns == 0 || key_cmp(s[ns - 1].key, s[ns - 1].keylen, key, t->klen[i]) != 0)
-            s[ns++] = (tseries){key, t->klen[i], ys + k, 0};
+        if (ns == 0 || key_cmp(keys + s[ns - 1].koff, s[ns - 1].keylen, keys + t->koff[i],
+                               t->klen[i]) != 0)
+            s[ns++] = (tseries){t->koff[i], t->klen[i], k, 0};
         ys[k] = t->y[i];
         s[ns - 1].n++;
     }
     vn__free(ord);
-    tr->n = ns;
+    tr->n = tr->cap = ns;
     tr->s = s;
     tr->ys = ys;
+    tr->yn = tr->ycap = t->n;
     tr->keys = t->keys;
+    tr->kn = t->kn;
+    tr->kcap = t->kcap;
     t->keys = NULL;
     *out = tr;
     return VN_OK;
@@ -233,23 +247,66 @@ void vn__train_free(vn__train *t)
 
 size_t vn__train_count(const vn__train *t) { return t ? t->n : 0; }
 
-const double *vn__train_find(const vn__train *t, const char *key, size_t keylen, size_t *n)
+/* The position of the series with this key, or where it would go; *found says which. */
+static size_t train_pos(const vn__train *t, const char *key, size_t keylen, bool *found)
 {
     size_t lo = 0, hi = t->n;
+    *found = false;
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
-        const int r = key_cmp(t->s[mid].key, t->s[mid].keylen, key, keylen);
+        const int r = key_cmp(tkey(t, mid), t->s[mid].keylen, key, keylen);
         if (r == 0) {
-            *n = t->s[mid].n;
-            return t->s[mid].y;
+            *found = true;
+            return mid;
         }
         if (r < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    *n = 0;
-    return NULL;
+    return lo;
+}
+
+const double *vn__train_find(const vn__train *t, const char *key, size_t keylen, size_t *n)
+{
+    static const double none = 0; /* a series without values is still a series */
+    bool found;
+    const size_t i = train_pos(t, key, keylen, &found);
+    *n = found ? t->s[i].n : 0;
+    if (!found)
+        return NULL;
+    return t->ys && t->s[i].n ? t->ys + t->s[i].yoff : &none;
+}
+
+vn_status vn__train_add(vn__train **tp, const char *key, size_t keylen, const double *y,
+                        size_t n, ptrdiff_t stride)
+{
+    vn__train *t = *tp;
+    if (!t) {
+        t = vn__calloc(1, sizeof *t);
+        if (!t)
+            return VN_ERR_NOMEM;
+        *tp = t;
+    }
+    bool found;
+    const size_t at = train_pos(t, key, keylen, &found);
+    if (found)
+        return VN_ERR_USAGE;
+    /* room first, so that a failed allocation leaves t as it was */
+    if (!vn__grow((void **)&t->s, &t->cap, t->n + 1, sizeof *t->s) ||
+        (keylen && !vn__grow((void **)&t->keys, &t->kcap, t->kn + keylen, 1)) ||
+        (n && !vn__grow((void **)&t->ys, &t->ycap, t->yn + n, sizeof *t->ys)))
+        return VN_ERR_NOMEM;
+    if (keylen)
+        memcpy(t->keys + t->kn, key, keylen);
+    for (size_t i = 0; i < n; i++)
+        t->ys[t->yn + i] = y[(ptrdiff_t)i * stride];
+    memmove(t->s + at + 1, t->s + at, (t->n - at) * sizeof *t->s);
+    t->s[at] = (tseries){t->kn, keylen, t->yn, n};
+    t->n++;
+    t->kn += keylen;
+    t->yn += n;
+    return VN_OK;
 }
 
 static bool pooled_kind(vn__kind k) { return k == MK_MASE || k == MK_RMSSE || k == MK_MDA; }

@@ -3,6 +3,8 @@
  * and rmsse their seasonal-naive scale (vn_eval_train_csv), the overall value pooled over
  * series (vn_eval_config.series), and the numeric order of horizon slices
  * (vn_eval_config.numeric_slices). eval.c calls these; they know nothing of its slices.
+ * Training series come from a file (vn__train_read) or from arrays, one series per call
+ * (vn__train_add); both build the same structure.
  */
 #ifndef VN_SERIES_H
 #define VN_SERIES_H
@@ -22,6 +24,12 @@ void vn__train_free(vn__train *t);
 /* The training y of the series with this key (*n values, time order), or NULL when the
  * file has no such series. */
 const double *vn__train_find(const vn__train *t, const char *key, size_t keylen, size_t *n);
+/* Adds one training series (vn_eval_train_series): key (keylen bytes, the by values as
+ * above; empty for the single series of an evaluation without series) and its n values
+ * y[i * stride] in time order, copied. Creates *t when NULL. VN_ERR_USAGE when *t already
+ * has a series with this key; VN_ERR_NOMEM (*t then unchanged, though created). */
+vn_status vn__train_add(vn__train **t, const char *key, size_t keylen, const double *y,
+                        size_t n, ptrdiff_t stride);
 /* The number of training series. */
 size_t vn__train_count(const vn__train *t);
 

@@ -102,10 +102,9 @@ static void whole_state(const vn__plan *plan, const vn__eval_slice_view *v, vn__
                         vn__acc *blk)
 {
     memcpy(out, v->acc, vn__acc_size(plan));
-    if (v->len > v->done) {
+    if (v->len > v->done) { /* custom metrics' slots too: expressions fold pending rows */
         vn__acc_init(blk, plan);
-        vn__acc_block(blk, plan, v->y + v->done, v->p + v->done, v->w + v->done,
-                      v->len - v->done);
+        vn__acc_fold(blk, plan, v->y, v->p, v->w, v->x, v->done, v->len - v->done);
         vn__acc_merge(out, blk, plan);
     }
 }
@@ -450,7 +449,7 @@ static vn_status read_slices(rbuf *r, vn_eval *ev, bool store, bool sketch, size
         /* rows is still NULL when no slice so far had rows: no arithmetic on it */
         if (st == VN_OK)
             st = vn__eval_absorb(ev, s ? key : NULL, keylen, acc, rows, rows ? rows + n : NULL,
-                                 rows ? rows + 2 * n : NULL, n, sketch ? &qsk : NULL);
+                                 rows ? rows + 2 * n : NULL, NULL, n, sketch ? &qsk : NULL);
         vn__sketch_free(&qsk);
     }
     vn__free(rows);
@@ -545,10 +544,20 @@ static bool same_setup(const vn__eval_meta *a, const vn__eval_meta *b, char *msg
         a->min_count != b->min_count || a->ci.level != b->ci.level ||
         a->ci.method != b->ci.method || a->ci.resamples != b->ci.resamples ||
         a->ci.seed != b->ci.seed || a->ci.block != b->ci.block ||
-        a->auto_block != b->auto_block || a->ncols || b->ncols) {
-        vn__fmt(msg, len, "cannot merge: the policies, intervals or custom metrics differ");
+        a->auto_block != b->auto_block) {
+        vn__fmt(msg, len, "cannot merge: the policies or intervals differ");
         return false;
     }
+    if (a->ncols != b->ncols) {
+        vn__fmt(msg, len, "cannot merge: %zu input columns against %zu", a->ncols, b->ncols);
+        return false;
+    }
+    for (size_t k = 0; k < a->ncols; k++)
+        if (strcmp(a->col_names[k], b->col_names[k]) != 0) {
+            vn__fmt(msg, len, "cannot merge: input column %zu is %s here and %s there", k + 1,
+                    a->col_names[k], b->col_names[k]);
+            return false;
+        }
     return true;
 }
 
@@ -578,10 +587,10 @@ vn_status vn_eval_merge(vn_eval *into, const vn_eval *from, char *errbuf, size_t
         vn__eval_get_slice(from, s, &v);
         whole_state(a.plan, &v, tmp, blk);
         if (v.abs_only) /* only |e| kept */
-            st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, NULL, v.ae, v.aw, v.an,
-                                 NULL);
+            st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, NULL, v.ae, v.aw, NULL,
+                                 v.an, NULL);
         else
-            st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, v.y, v.p, v.w,
+            st = vn__eval_absorb(into, s ? v.key : NULL, v.keylen, tmp, v.y, v.p, v.w, v.x,
                                  store ? v.len : 0, v.qsk);
     }
     vn__free(tmp);

@@ -22,7 +22,8 @@ typedef struct vn__eval_meta {
     uint64_t rows_seen, rows_zero_weight, rows_missing, rows_read;
     bool weighted, failed;
     size_t nslices;
-    size_t ncols;          /* input columns of custom metrics */
+    size_t ncols;          /* input columns the metrics read (vn_eval_column_name) */
+    const char *const *col_names;
 } vn__eval_meta;
 
 void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m);
@@ -42,6 +43,7 @@ typedef struct vn__eval_slice_view {
     const double *ae, *aw;
     size_t an;
     const struct vn__qsketch *qsk; /* --quantiles sketch: the slice's sketch, else NULL */
+    const double *const *x; /* the input columns of rows [0, len), NULL when none */
 } vn__eval_slice_view;
 
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v);
@@ -51,11 +53,12 @@ vn_status vn__eval_derive(const vn_eval *ev);
 
 /* Adds a slice's rows to ev after its own: the slice with this key (NULL: the overall
  * one) gets the state acc merged in (acc holds all n rows) and, when ev stores rows, the
- * rows appended (when it keeps only |e|, their |p - y|, or p itself when y is NULL; w
- * NULL: weights 1). ev's pending rows are folded first. VN_ERR_NOMEM leaves ev failed. */
+ * rows appended with their input columns x[k][0..n) (NULL when ev reads none; when it
+ * keeps only |e|, their |p - y|, or p itself when y is NULL; w NULL: weights 1). ev's
+ * pending rows are folded first. VN_ERR_NOMEM leaves ev failed. */
 vn_status vn__eval_absorb(vn_eval *ev, const char *key, size_t keylen, const vn__acc *acc,
-                          const double *y, const double *p, const double *w, size_t n,
-                          const struct vn__qsketch *qsk);
+                          const double *y, const double *p, const double *w,
+                          const double *const *x, size_t n, const struct vn__qsketch *qsk);
 
 /* Adds counters (rows seen, with weight 0, missing, read) and the weighted flag. */
 void vn__eval_add_counts(vn_eval *ev, uint64_t seen, uint64_t zero, uint64_t missing,

@@ -19,6 +19,7 @@ once. pandas Series and lists are converted through numpy when it is installed.
 * vernier.dask           -- evaluate a dask dataframe: per-partition states, tree-merged
 """
 import json
+import os
 
 from . import _core
 
@@ -60,12 +61,10 @@ def _column(x, name):
     return a
 
 
-def _factorize(by, n):
-    """(codes, labels, names) for the by argument: one labelling (a sequence, pandas
-    Series) or several (a dict name -> sequence, a pandas DataFrame, a list of
-    sequences). Labels are str, as in CSV input."""
-    if by is None:
-        return None, None, None
+def _by_columns(by, default="by"):
+    """The by argument as a dict name -> labels: one labelling (a sequence, pandas Series:
+    named `default` unless it has a name) or several (a dict name -> sequence, a pandas
+    DataFrame, a list of sequences)."""
     if hasattr(by, "columns") and hasattr(by, "__getitem__"):  # a DataFrame
         cols = {str(c): by[c] for c in by.columns}
     elif isinstance(by, dict):
@@ -76,7 +75,17 @@ def _factorize(by, n):
                 for i, c in enumerate(by)}
     else:
         name = getattr(by, "name", None)
-        cols = {"by" if name is None else str(name): by}
+        cols = {default if name is None else str(name): by}
+    return cols
+
+
+def _factorize(by, n):
+    """(codes, labels, names) for the by argument (see _by_columns; a dict from it is
+    taken as is). Labels are str, as in CSV input."""
+    if by is None:
+        return None, None, None
+    cols = by if isinstance(by, dict) else _by_columns(by)
+    cols = {str(k): v for k, v in cols.items()}
     names = list(cols)
     keys = [_labels(v, n, k) for k, v in cols.items()]
     if len(keys) == 1:
@@ -133,6 +142,84 @@ def _labels(values, n, name):
             codes.append(seen.setdefault(_label_str(v), len(seen)))
         import array
         return array.array("q", codes), list(seen)
+
+
+def _column_getter(columns):
+    """The lookup the C layer calls for each input column its metrics read (name, use),
+    use saying which metric reads it: columns is None, a mapping name -> array-like, or a
+    pandas DataFrame. Only the columns asked for are converted; others are ignored."""
+    if columns is not None and not hasattr(columns, "__getitem__"):
+        raise TypeError("columns: expected a dict name -> array-like or a pandas DataFrame, "
+                        f"not {type(columns).__name__}")
+
+    def get(name, use):
+        if columns is None:
+            raise KeyError(f"input column {name!r} is missing: {use}; pass it in columns= "
+                           "(a dict name -> array, or a DataFrame)")
+        keys = columns.columns if hasattr(columns, "columns") else columns
+        if name in keys:
+            return _column(columns[name], f"columns[{name!r}]")
+        for k in keys:  # labels that are not str (a DataFrame with numbered columns)
+            if str(k) == name:
+                return _column(columns[k], f"columns[{name!r}]")
+        raise KeyError(f"input column {name!r} is not in columns=: {use}")
+    return get
+
+
+def _forecast(by, series, horizon, n):
+    """(codes, labels, names, series flag, numeric flag) for by, series= and horizon=, as
+    `vernier eval --series / --horizon` make them: the series or the horizon becomes the
+    (first) by column."""
+    if series is not None and horizon is not None:
+        raise ValueError("series= with horizon= is not supported yet: evaluate per series, "
+                         "or per horizon (with train= for the scale)")
+    if series is not None and by is not None:
+        raise ValueError("series= with by= is not supported yet")
+    if series is None and horizon is None:
+        return _factorize(by, n) + (False, False)
+    key = series if series is not None else horizon
+    name = getattr(key, "name", None)
+    name = ("series" if series is not None else "horizon") if name is None else str(name)
+    cols = {name: key}
+    for k, v in ({} if by is None else _by_columns(by)).items():
+        if k == name:
+            raise ValueError(f"horizon= and by= both name a column {name!r}")
+        cols[k] = v
+    return _factorize(cols, n) + (series is not None, horizon is not None)
+
+
+def _training(train, series, train_y, train_time, train_series):
+    """train= for the C layer: a path (str), or (key, values) pairs. Returns (train, the
+    file's series column or None)."""
+    if train is None:
+        if train_time is not None or train_series is not None or train_y != "y":
+            raise ValueError("train_y, train_time and train_series name columns of a "
+                             "training file: pass its path in train=")
+        return None, None
+    if isinstance(train, (str, bytes, os.PathLike)):
+        path = os.fsdecode(train)
+        col = None
+        if series is not None:
+            col = train_series if train_series is not None else getattr(series, "name", None)
+            if col is None:
+                raise ValueError("train= is a file and series= has no name: name the file's "
+                                 "series column with train_series=")
+        return path, str(col) if col is not None else None
+    if train_time is not None or train_series is not None or train_y != "y":
+        raise ValueError("train_y, train_time and train_series name columns of a training "
+                         "file; train= is not a path")
+    if isinstance(train, dict) or (hasattr(train, "items") and hasattr(train, "keys")
+                                   and not hasattr(train, "to_numpy")):
+        if series is None:
+            raise ValueError("train= as a dict {series label: values} gives one training "
+                             "series per series: it needs series= (without it, pass one "
+                             "array of training values)")
+        return [((_label_str(k.item() if hasattr(k, "item") else k),),
+                 _column(v, f"train[{k!r}]")) for k, v in train.items()], None
+    if series is not None:
+        raise ValueError("train= as one array is one training series: with series=, pass a "
+                         "dict {series label: values} or the path of a training file")
+    return [(None, _column(train, "train"))], None
 
 
 def _policy(zero, r2_constant):
@@ -213,7 +300,7 @@ class Result:
 
     def value(self, metric, slice=None):
         v = self._entry(metric, slice)["value"]
-        return float("nan") if v is None else v
+        return float("nan") if v is None else float(v)  # JSON writes 1.0 as 1
 
     def interval(self, metric, slice=None):
         ci = self._entry(metric, slice).get("ci")
@@ -245,7 +332,7 @@ class Result:
             row = {"slice": s["slice"], **{b: s["by"].get(b) for b in self._doc["by"]},
                    "rows": s["rows"]}
             for k, e in s["values"].items():
-                row[k] = float("nan") if e["value"] is None else e["value"]
+                row[k] = float("nan") if e["value"] is None else float(e["value"])
                 if e.get("ci") and e["ci"].get("low") is not None:
                     row[k + "_lo"], row[k + "_hi"] = e["ci"]["low"], e["ci"]["high"]
             rows.append(row)
@@ -270,10 +357,11 @@ class Result:
 
 # ---- the entry points ------------------------------------------------------------------
 
-def evaluate(y_true, y_pred, *, metrics=None, sample_weight=None, by=None, ci=None,
-             seed=None, ci_method="auto", resamples=2000, zero="nan",
-             r2_constant="undefined", min_count=0, threads=1, quantiles="exact",
-             task="regression"):
+def evaluate(y_true, y_pred, *, metrics=None, sample_weight=None, by=None, columns=None,
+             series=None, horizon=None, train=None, train_y="y", train_time=None,
+             train_series=None, ci=None, seed=None, ci_method="auto", resamples=2000,
+             zero="nan", r2_constant="undefined", min_count=0, threads=1,
+             quantiles="exact", task="regression"):
     """Evaluates predictions against actuals: the metric battery (or `metrics`, a list or
     a comma-separated string in the CLI's spelling, e.g. "mae,huber:delta=2"), overall
     and per slice of `by` (a sequence of labels, a pandas Series or DataFrame, or a dict
@@ -282,18 +370,43 @@ def evaluate(y_true, y_pred, *, metrics=None, sample_weight=None, by=None, ci=No
     medae and pNN_abs_error from a mergeable sketch (within 0.39 % of exact; the rank
     error in the notes) instead of keeping |e| of every row. task="binary": y_true is a
     0/1 label and y_pred a score; the default battery becomes the classification one
-    (roc_auc, average_precision, log_loss, brier, ece, operating points)."""
+    (roc_auc, average_precision, log_loss, brier, ece, operating points).
+
+    columns: the input columns that metrics read besides y and the prediction — interval
+    bounds ("coverage:lo=p05:hi=p95", "interval_score:lo=p05:hi=p95:alpha=0.1", "wis",
+    "quantile_coverage"), quantile columns ("pinball:q=0.9:col=p90"), ensembles
+    ("crps_ensemble:members=[m1,m2,m3]"), a Gaussian's sigma ("crps_gaussian:sigma=s"),
+    or a column an expression names ("cost=sum(abs(e)*price)/sum(y*price)"): a dict
+    name -> array-like, or a pandas DataFrame. Each is read like y_true (float64 in place,
+    other numbers converted once); unused ones are ignored. A column a metric needs and
+    columns= lacks is a KeyError naming the column and the metric; a length other than
+    y_true's a ValueError.
+
+    Forecasting, as `vernier eval --series / --horizon / --train` (docs/forecasting.md):
+    series: a label per row naming its series (rows in time order within each): one slice
+    per series, and the overall mase, rmsse and mda become the unweighted mean of the
+    per-series values (M4); not with by= or horizon=. horizon: a label per row (the
+    forecast's lead time): one slice per horizon, listed in numeric order (1, 2, ..., 10),
+    before the by columns when by= is given too. A pandas Series gives its name to the
+    column. train: the seasonal-naive scale of mase and rmsse from training data instead
+    of the evaluated rows — the path of a CSV file (its column train_y, in the order of
+    train_time if given, one series per value of the column train_series, by default the
+    name of the series= Series), one array-like (one training series, without series=),
+    or a dict {series label: array-like} (with series=; labels matched as text)."""
     _policy(zero, r2_constant)
     y = _column(y_true, "y_true")
     p = _column(y_pred, "y_pred")
     w = None if sample_weight is None else _column(sample_weight, "sample_weight")
     n = len(memoryview(y)) if not hasattr(y, "shape") else y.shape[0]
-    codes, labels, names = _factorize(by, n)
+    codes, labels, names, is_series, is_horizon = _forecast(by, series, horizon, n)
+    tr, tr_by = _training(train, series, train_y, train_time, train_series)
     doc = _core.evaluate(y, p, w, codes, labels, metrics=_metric_list(metrics),
                          by_names=names, ci=_ci(ci), ci_method=ci_method,
                          resamples=resamples, seed=0 if seed is None else seed, zero=zero,
                          r2=r2_constant, min_count=min_count, threads=threads,
-                         quantiles=quantiles, task=task)
+                         quantiles=quantiles, task=task, columns=_column_getter(columns),
+                         series=is_series, numeric_slices=is_horizon, train=tr,
+                         train_y=train_y, train_time=train_time, train_series=tr_by)
     return Result(json.loads(doc))
 
 
@@ -347,13 +460,15 @@ def _compare_args(y_true, baseline, candidate, sample_weight, by):
 
 
 def compare(y_true, baseline, candidate, *, metrics=None, sample_weight=None, by=None,
-            primary=None, guards=(), level=0.95, method="auto", resamples=2000, seed=None,
-            horizon=1, dm_losses=None, zero="nan", r2_constant="undefined", min_count=0,
-            threads=1):
+            columns=None, primary=None, guards=(), level=0.95, method="auto",
+            resamples=2000, seed=None, horizon=1, dm_losses=None, zero="nan",
+            r2_constant="undefined", min_count=0, threads=1):
     """Champion (baseline) against challenger (candidate) on the same rows, as
     `vernier compare`: paired differences with intervals and Holm-adjusted p-values, a
     verdict per metric, the Diebold-Mariano test, guards ("mean_error",
-    "p95_abs_error:5%") and the decision. method: auto, bootstrap or analytic. Returns a
+    "p95_abs_error:5%") and the decision. method: auto, bootstrap or analytic. columns:
+    the input columns metrics read (as in evaluate; both models are scored with the same
+    columns). horizon is the Diebold-Mariano test's forecast horizon h. Returns a
     Comparison."""
     _policy(zero, r2_constant)
     args, names = _compare_args(y_true, baseline, candidate, sample_weight, by)
@@ -362,16 +477,17 @@ def compare(y_true, baseline, candidate, *, metrics=None, sample_weight=None, by
                         resamples=resamples, seed=0 if seed is None else seed, zero=zero,
                         r2=r2_constant, min_count=min_count, threads=threads,
                         primary=primary, guards=list(guards), horizon=horizon,
-                        dm_losses=dm_losses)
+                        dm_losses=dm_losses, columns=_column_getter(columns))
     return Comparison(json.loads(doc))
 
 
 def report(y_true, y_pred, *, candidate=None, format="html", title=None, metrics=None,
-           sample_weight=None, by=None, ci=None, seed=None, primary=None, guards=(),
-           zero="nan", r2_constant="undefined", min_count=0, threads=1):
+           sample_weight=None, by=None, columns=None, ci=None, seed=None, primary=None,
+           guards=(), zero="nan", r2_constant="undefined", min_count=0, threads=1):
     """The report of `vernier report` as a str: the self-contained HTML page
     (format="html") or the Markdown model card (format="md"). With candidate, y_pred is
-    the baseline and the report shows the comparison (ci is then its level)."""
+    the baseline and the report shows the comparison (ci is then its level). columns:
+    the input columns metrics read, as in evaluate."""
     if format not in ("html", "md"):
         raise ValueError(f"format is 'html' or 'md', not {format!r}")
     _policy(zero, r2_constant)
@@ -381,14 +497,16 @@ def report(y_true, y_pred, *, candidate=None, format="html", title=None, metrics
         return _core.compare(*args, metrics=_metric_list(metrics), by_names=names,
                              ci=_ci(ci) or 0.95, seed=0 if seed is None else seed, zero=zero,
                              r2=r2_constant, min_count=min_count, threads=threads,
-                             primary=primary, guards=list(guards), report=fmt, title=title)
+                             primary=primary, guards=list(guards), report=fmt, title=title,
+                             columns=_column_getter(columns))
     y, p = _column(y_true, "y_true"), _column(y_pred, "y_pred")
     w = None if sample_weight is None else _column(sample_weight, "sample_weight")
     n = y.shape[0] if hasattr(y, "shape") else len(memoryview(y))
     codes, labels, names = _factorize(by, n)
     return _core.report(y, p, w, codes, labels, metrics=_metric_list(metrics), by_names=names,
                         ci=_ci(ci), seed=0 if seed is None else seed, zero=zero, r2=r2_constant,
-                        min_count=min_count, threads=threads, report=fmt, title=title)
+                        min_count=min_count, threads=threads, report=fmt, title=title,
+                        columns=_column_getter(columns))
 
 
 class Accumulator:
@@ -405,6 +523,13 @@ class Accumulator:
     row (8 bytes per value), so merged results equal the whole-data evaluation; with
     quantiles="sketch" they keep a mergeable sketch instead (memory flat in the rows,
     each quantile within 0.39 % of exact, merges bit-identical for any split).
+
+    Metrics over input columns (coverage, wis, crps_*, pinball on a quantile column, an
+    expression reading a column) take them in update(..., columns=...); such an
+    accumulator merges and gives results, but has no byte form in state format 1:
+    to_bytes() and pickling raise ValueError naming the metric. Expression metrics
+    likewise. The forecasting options of evaluate (series, horizon, train) are not
+    available here.
     """
 
     def __init__(self, metrics=None, *, by_names=None, ci=None, seed=None, ci_method="auto",
@@ -421,12 +546,15 @@ class Accumulator:
                                   r2=r2_constant, min_count=min_count, threads=threads,
                                   quantiles=quantiles, task=task)
 
-    def update(self, y, yhat, w=None, *, by=None):
+    def update(self, y, yhat, w=None, *, by=None, columns=None):
+        """Folds a batch of rows in: y, yhat, weights w, slice labels by (as in
+        evaluate, named by_names), and columns, the input columns the metrics read (a dict
+        name -> array-like or a DataFrame, as in evaluate)."""
         y, yhat = _column(y, "y"), _column(yhat, "yhat")
         w = None if w is None else _column(w, "w")
         n = y.shape[0] if hasattr(y, "shape") else len(memoryview(y))
         codes, labels, _ = _factorize(by, n)
-        self._state.update(y, yhat, w, codes, labels)
+        self._state.update(y, yhat, w, codes, labels, _column_getter(columns))
         return self
 
     def merge(self, other):

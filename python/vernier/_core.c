@@ -206,6 +206,92 @@ static int codes_get(PyObject *obj, Py_ssize_t n, Py_ssize_t nlabels, uint32_t *
     return 0;
 }
 
+/* ---- input columns besides y and yhat ---- */
+
+/* The columns an evaluation's metrics read (coverage's lo and hi, an expression's price),
+ * in the order vn_eval_update_columns takes them. Each is fetched by calling
+ * getcol(name, use) — the Python layer's lookup in columns=, which raises KeyError
+ * naming the metric that reads it — and read like y: in place when it is float64. */
+typedef struct xcols {
+    size_t n;
+    column *c;
+    const double **data;
+    ptrdiff_t *strides;
+} xcols;
+
+typedef const char *(*colinfo_fn)(const void *h, size_t i);
+
+static const char *eval_colname(const void *h, size_t i) { return vn_eval_column_name(h, i); }
+static const char *eval_coluse(const void *h, size_t i) { return vn_eval_column_use(h, i); }
+static const char *compare_colname(const void *h, size_t i) { return vn_compare_column_name(h, i); }
+static const char *compare_coluse(const void *h, size_t i) { return vn_compare_column_use(h, i); }
+
+static void xcols_release(xcols *x)
+{
+    for (size_t k = 0; x->c && k < x->n; k++)
+        column_release(&x->c[k]);
+    PyMem_Free(x->c);
+    PyMem_Free(x->data);
+    PyMem_Free(x->strides);
+    memset(x, 0, sizeof *x);
+}
+
+/* Fetches the n columns of handle h for rows rows. 0, or -1 with an exception set. */
+static int xcols_get(const void *h, size_t n, colinfo_fn name, colinfo_fn use, PyObject *getcol,
+                     Py_ssize_t rows, xcols *x)
+{
+    memset(x, 0, sizeof *x);
+    if (n == 0)
+        return 0;
+    x->c = PyMem_Calloc(n, sizeof *x->c);
+    x->data = PyMem_Calloc(n, sizeof *x->data);
+    x->strides = PyMem_Calloc(n, sizeof *x->strides);
+    if (!x->c || !x->data || !x->strides) {
+        xcols_release(x);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const char *nm = name(h, k), *us = use(h, k);
+        if (!getcol || getcol == Py_None) {
+            PyErr_Format(PyExc_KeyError, "input column '%s' is missing: %s; pass it in columns=",
+                         nm, us);
+            xcols_release(x);
+            return -1;
+        }
+        PyObject *obj = PyObject_CallFunction(getcol, "ss", nm, us);
+        char label[160];
+        snprintf(label, sizeof label, "columns['%s']", nm);
+        const int rc = obj ? column_get(obj, label, &x->c[k]) : -1;
+        Py_XDECREF(obj); /* the buffer holds its own reference */
+        x->n = k + (rc == 0);
+        if (rc != 0) {
+            xcols_release(x);
+            return -1;
+        }
+        if (x->c[k].n != rows) {
+            PyErr_Format(PyExc_ValueError, "%s: %zd rows, y_true has %zd (%s)", label,
+                         x->c[k].n, rows, us);
+            xcols_release(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Converts the columns not read in place, and points data/strides at them (the GIL may be
+ * released). 0 or -1 (out of memory). */
+static int xcols_convert(xcols *x)
+{
+    for (size_t k = 0; k < x->n; k++) {
+        if (column_convert(&x->c[k]) != 0)
+            return -1;
+        x->data[k] = x->c[k].data;
+        x->strides[k] = x->c[k].stride;
+    }
+    return 0;
+}
+
 /* ---- errors ---- */
 
 static PyObject *raise_status(vn_status st, const char *msg)
@@ -400,13 +486,15 @@ static int intern_labels(const interner *in, PyObject *labels, size_t nby, uint3
     return 0;
 }
 
-/* Feeds rows to ev: y, yhat, optional w, optional slice codes + labels. Releases the
- * GIL for the conversion and the evaluation. */
+/* Feeds rows to ev: y, yhat, optional w, optional slice codes + labels, the input columns
+ * through getcol (see xcols). Releases the GIL for the conversion and the evaluation. */
 static int feed(vn_eval *ev, size_t nby, PyObject *y, PyObject *yhat, PyObject *w,
-                PyObject *codes, PyObject *labels)
+                PyObject *codes, PyObject *labels, PyObject *getcol)
 {
     column cy, cp, cw;
+    xcols cx;
     memset(&cw, 0, sizeof cw);
+    memset(&cx, 0, sizeof cx);
     uint32_t *ids = NULL, *map = NULL;
     Py_ssize_t nlabels = 0;
     int rc = -1;
@@ -433,16 +521,20 @@ static int feed(vn_eval *ev, size_t nby, PyObject *y, PyObject *yhat, PyObject *
     if (nby && (intern_labels(&in, labels, nby, &map, &nlabels) != 0 ||
                 codes_get(codes, cy.n, nlabels, &ids) != 0))
         goto out;
+    if (xcols_get(ev, vn_eval_column_count(ev), eval_colname, eval_coluse, getcol, cy.n, &cx) != 0)
+        goto out;
     vn_status st = VN_OK;
     int nomem = 0;
     Py_BEGIN_ALLOW_THREADS
-    nomem = column_convert(&cy) || column_convert(&cp) || (cw.has_view && column_convert(&cw));
+    nomem = column_convert(&cy) || column_convert(&cp) || (cw.has_view && column_convert(&cw)) ||
+            xcols_convert(&cx);
     for (Py_ssize_t i = 0; ids && i < cy.n; i++)
         ids[i] = map[ids[i]];
     if (!nomem) {
         const vn_rows rows = {(size_t)cy.n, cy.data, cy.stride, cp.data, cp.stride,
                               cw.has_view ? cw.data : NULL, cw.stride, ids};
-        st = vn_eval_update(ev, &rows);
+        st = cx.n ? vn_eval_update_columns(ev, &rows, cx.data, cx.strides)
+                  : vn_eval_update(ev, &rows);
     }
     Py_END_ALLOW_THREADS
     if (nomem)
@@ -457,6 +549,7 @@ out:
     column_release(&cy);
     column_release(&cp);
     column_release(&cw);
+    xcols_release(&cx);
     return rc;
 }
 
@@ -485,6 +578,84 @@ static PyObject *finish_json(vn_eval *ev)
     return json;
 }
 
+/* Training data for the naive scale of mase and rmsse (train= of vernier.evaluate): a path
+ * (str) read with vn_eval_train_csv — column ty, in the order of column tt when not NULL,
+ * one series per value of column tby when the evaluation has series — or a sequence of
+ * (key, values): key None for the one series of an evaluation without series, else a
+ * tuple of str (the by values); values anything with the buffer protocol. */
+static int add_training(vn_eval *ev, PyObject *train, const char *ty, const char *tt,
+                        const char *tby)
+{
+    vn_status st = VN_OK;
+    if (PyUnicode_Check(train)) {
+        const char *path = PyUnicode_AsUTF8(train);
+        if (!path)
+            return -1;
+        vn_csv_config cc;
+        vn_csv_config_init(&cc);
+        cc.y = ty;
+        cc.time = tt;
+        const char *by[1] = {tby};
+        cc.by = tby ? by : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        st = vn_eval_train_csv(ev, path, &cc);
+        Py_END_ALLOW_THREADS
+        if (st != VN_OK) {
+            raise_status(st, vn_eval_errmsg(ev));
+            return -1;
+        }
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(train, "train: expected a path or a sequence of (key, values)");
+    if (!seq)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t i = 0; rc == 0 && i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i), *key, *vals;
+        if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "OO", &key, &vals)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "train: expected (key, values) pairs");
+            rc = -1;
+            break;
+        }
+        const Py_ssize_t nk = key == Py_None ? 0 : PyTuple_Check(key) ? PyTuple_GET_SIZE(key) : -1;
+        const char **bv = nk > 0 ? PyMem_Calloc((size_t)nk, sizeof *bv) : NULL;
+        if (nk < 0 || (nk > 0 && !bv)) {
+            if (nk < 0)
+                PyErr_SetString(PyExc_TypeError, "train: a key is None or a tuple of str");
+            else
+                PyErr_NoMemory();
+            rc = -1;
+            break;
+        }
+        for (Py_ssize_t c = 0; rc == 0 && c < nk; c++)
+            if (!(bv[c] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(key, c))))
+                rc = -1;
+        column cv;
+        if (rc == 0 && column_get(vals, "train", &cv) != 0)
+            rc = -1;
+        if (rc == 0) {
+            int nomem;
+            Py_BEGIN_ALLOW_THREADS
+            nomem = column_convert(&cv);
+            if (!nomem)
+                st = vn_eval_train_series(ev, nk > 0 ? bv : NULL, cv.data, (size_t)cv.n, cv.stride);
+            Py_END_ALLOW_THREADS
+            column_release(&cv);
+            if (nomem) {
+                PyErr_NoMemory();
+                rc = -1;
+            } else if (st != VN_OK) {
+                raise_status(st, vn_eval_errmsg(ev));
+                rc = -1;
+            }
+        }
+        PyMem_Free(bv);
+    }
+    Py_DECREF(seq);
+    return rc;
+}
+
 #define EVAL_KWLIST                                                                           \
     "metrics", "by_names", "ci", "ci_method", "resamples", "seed", "zero", "r2", "min_count", \
         "threads", "quantiles", "task"
@@ -494,16 +665,21 @@ static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     static char *kwlist[] = {"y_true", "y_pred", "sample_weight", "codes", "labels",
-                             EVAL_KWLIST, NULL};
-    PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *by_names = Py_None;
+                             EVAL_KWLIST, "columns", "series", "numeric_slices", "train",
+                             "train_y", "train_time", "train_series", NULL};
+    PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *by_names = Py_None,
+             *getcol = Py_None, *train = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined";
+    const char *train_y = "y", *train_time = NULL, *train_by = NULL;
     double ci = 0;
     const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
-    int threads = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT, kwlist, &y, &yhat, &w,
-                                     &codes, &labels, &metrics, &by_names, &ci, &ci_method,
-                                     &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles, &task))
+    int threads = 1, series = 0, numeric = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT "OppOszz", kwlist, &y,
+                                     &yhat, &w, &codes, &labels, &metrics, &by_names, &ci,
+                                     &ci_method, &resamples, &seed, &zero, &r2, &min_count,
+                                     &threads, &quantiles, &task, &getcol, &series, &numeric,
+                                     &train, &train_y, &train_time, &train_by))
         return NULL;
     options o;
     if (options_set(&o, metrics, by_names, ci, ci_method, resamples, seed, zero, r2,
@@ -511,9 +687,12 @@ static PyObject *py_evaluate(PyObject *self, PyObject *args, PyObject *kw)
         options_free(&o);
         return NULL;
     }
+    o.ec.series = series;
+    o.ec.numeric_slices = numeric;
     vn_eval *ev = new_eval(&o);
     PyObject *out = NULL;
-    if (ev && feed(ev, o.ec.by_count, y, yhat, w, codes, labels) == 0)
+    if (ev && feed(ev, o.ec.by_count, y, yhat, w, codes, labels, getcol) == 0 &&
+        (train == Py_None || add_training(ev, train, train_y, train_time, train_by) == 0))
         out = finish_json(ev);
     vn_eval_free(ev);
     options_free(&o);
@@ -526,11 +705,68 @@ typedef struct {
     PyObject_HEAD
     vn_eval *ev;
     size_t nby;
+    /* The configuration it was made with (its strings owned here), so that result() can
+     * finish a copy made by merging into a fresh evaluation: that works for every metric,
+     * the byte form only for some (none over input columns). NULL metrics_copy and
+     * has_config 0 for states read from bytes, which result() copies through bytes. */
+    int has_config;
+    vn_eval_config ec;
+    char *metrics_copy;
+    char **by_copy;
 } State;
+
+static void State_forget_config(State *s)
+{
+    for (size_t i = 0; s->by_copy && i < s->ec.by_count; i++)
+        PyMem_Free(s->by_copy[i]);
+    PyMem_Free(s->by_copy);
+    PyMem_Free(s->metrics_copy);
+    s->by_copy = NULL;
+    s->metrics_copy = NULL;
+    s->has_config = 0;
+}
+
+static char *dup_str(const char *x)
+{
+    const size_t n = strlen(x) + 1;
+    char *d = PyMem_Malloc(n);
+    if (d)
+        memcpy(d, x, n);
+    return d;
+}
+
+/* Keeps a copy of cfg and its strings. 0 or -1 (MemoryError set). */
+static int State_keep_config(State *s, const vn_eval_config *cfg)
+{
+    State_forget_config(s);
+    s->ec = *cfg;
+    s->ec.by_count = 0;
+    s->ec.by_names = NULL;
+    if (cfg->metrics && !(s->metrics_copy = dup_str(cfg->metrics)))
+        goto nomem;
+    s->ec.metrics = s->metrics_copy;
+    if (cfg->by_count) {
+        s->by_copy = PyMem_Calloc(cfg->by_count, sizeof *s->by_copy);
+        if (!s->by_copy)
+            goto nomem;
+        s->ec.by_count = cfg->by_count;
+        for (size_t i = 0; i < cfg->by_count; i++)
+            if (!(s->by_copy[i] = dup_str(cfg->by_names[i])))
+                goto nomem;
+        s->ec.by_names = (const char *const *)s->by_copy;
+    }
+    s->has_config = 1;
+    return 0;
+nomem:
+    State_forget_config(s);
+    PyErr_NoMemory();
+    return -1;
+}
 
 static void State_dealloc(State *s)
 {
     vn_eval_free(s->ev);
+    State_forget_config(s);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -554,7 +790,7 @@ static int State_init(State *s, PyObject *args, PyObject *kw)
         vn_eval_free(s->ev);
         s->ev = new_eval(&o);
         s->nby = o.ec.by_count;
-        rc = s->ev ? 0 : -1;
+        rc = s->ev ? State_keep_config(s, &o.ec) : -1;
     }
     options_free(&o);
     return rc;
@@ -570,10 +806,12 @@ static int State_ready(State *s)
 
 static PyObject *State_update(State *s, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"y_true", "y_pred", "sample_weight", "codes", "labels", NULL};
-    PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO", kwlist, &y, &yhat, &w, &codes, &labels) ||
-        State_ready(s) != 0 || feed(s->ev, s->nby, y, yhat, w, codes, labels) != 0)
+    static char *kwlist[] = {"y_true", "y_pred", "sample_weight", "codes", "labels", "columns",
+                             NULL};
+    PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *getcol = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO", kwlist, &y, &yhat, &w, &codes, &labels,
+                                     &getcol) ||
+        State_ready(s) != 0 || feed(s->ev, s->nby, y, yhat, w, codes, labels, getcol) != 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -649,7 +887,9 @@ static PyObject *State_merge(State *s, PyObject *other)
     Py_RETURN_NONE;
 }
 
-/* The result so far, leaving the state usable: finishes a copy made through bytes. */
+/* The result so far, leaving the state usable: finishes a copy — a fresh evaluation of the
+ * same configuration that absorbed this one (vn_eval_merge), or for a state read from
+ * bytes, one made through bytes. */
 static PyObject *State_result(State *s, PyObject *unused)
 {
     (void)unused;
@@ -657,17 +897,25 @@ static PyObject *State_result(State *s, PyObject *unused)
         return NULL;
     void *buf = NULL;
     size_t len = 0;
-    char err[512];
+    char err[512] = "";
     vn_eval *copy = NULL;
     vn_status st;
     Py_BEGIN_ALLOW_THREADS
-    st = vn_eval_state_write(s->ev, &buf, &len, err, sizeof err);
-    if (st == VN_OK)
-        st = vn_eval_state_read(buf, len, 1, &copy, err, sizeof err);
-    vn_state_free(buf);
+    if (s->has_config) {
+        st = vn_eval_new(&s->ec, &copy, err, sizeof err);
+        if (st == VN_OK)
+            st = vn_eval_merge(copy, s->ev, err, sizeof err);
+    } else {
+        st = vn_eval_state_write(s->ev, &buf, &len, err, sizeof err);
+        if (st == VN_OK)
+            st = vn_eval_state_read(buf, len, 1, &copy, err, sizeof err);
+        vn_state_free(buf);
+    }
     Py_END_ALLOW_THREADS
-    if (st != VN_OK)
+    if (st != VN_OK) {
+        vn_eval_free(copy);
         return raise_status(st, err);
+    }
     PyObject *json = finish_json(copy);
     vn_eval_free(copy);
     return json;
@@ -675,7 +923,7 @@ static PyObject *State_result(State *s, PyObject *unused)
 
 static PyMethodDef State_methods[] = {
     {"update", (PyCFunction)(void (*)(void))State_update, METH_VARARGS | METH_KEYWORDS,
-     "update(y_true, y_pred, sample_weight=None, codes=None, labels=None)"},
+     "update(y_true, y_pred, sample_weight=None, codes=None, labels=None, columns=None)"},
     {"merge", (PyCFunction)State_merge, METH_O, "merge(other): absorb other's rows (after ours)"},
     {"to_bytes", (PyCFunction)State_to_bytes, METH_NOARGS, "the versioned byte form"},
     {"from_bytes", (PyCFunction)State_from_bytes, METH_O | METH_CLASS, "a state from bytes"},
@@ -710,9 +958,12 @@ static vn_status report_out(const void *cfg, int fmt, FILE *fp)
 /* Rows for a comparison: y, the baseline's and the candidate's predictions, weights,
  * slice codes. */
 static int feed_compare(vn_compare *cmp, size_t nby, PyObject *y, PyObject *base,
-                        PyObject *cand, PyObject *w, PyObject *codes, PyObject *labels)
+                        PyObject *cand, PyObject *w, PyObject *codes, PyObject *labels,
+                        PyObject *getcol)
 {
     column cy, cb, cc, cw;
+    xcols cx;
+    memset(&cx, 0, sizeof cx);
     memset(&cw, 0, sizeof cw);
     memset(&cc, 0, sizeof cc);
     memset(&cb, 0, sizeof cb);
@@ -737,17 +988,21 @@ static int feed_compare(vn_compare *cmp, size_t nby, PyObject *y, PyObject *base
     if (nby && (intern_labels(&in, labels, nby, &map, &nl) != 0 ||
                 codes_get(codes, cy.n, nl, &ids) != 0))
         goto out;
+    if (xcols_get(cmp, vn_compare_column_count(cmp), compare_colname, compare_coluse, getcol,
+                  cy.n, &cx) != 0)
+        goto out;
     vn_status st = VN_OK;
     int nomem = 0;
     Py_BEGIN_ALLOW_THREADS
     nomem = column_convert(&cy) || column_convert(&cb) || column_convert(&cc) ||
-            (cw.has_view && column_convert(&cw));
+            (cw.has_view && column_convert(&cw)) || xcols_convert(&cx);
     for (Py_ssize_t i = 0; ids && i < cy.n; i++)
         ids[i] = map[ids[i]];
     if (!nomem) {
         const vn_rows rows = {(size_t)cy.n, cy.data, cy.stride, cb.data, cb.stride,
                               cw.has_view ? cw.data : NULL, cw.stride, ids};
-        st = vn_compare_update(cmp, &rows, cc.data, cc.stride);
+        st = cx.n ? vn_compare_update_columns(cmp, &rows, cc.data, cc.stride, cx.data, cx.strides)
+                  : vn_compare_update(cmp, &rows, cc.data, cc.stride);
     }
     Py_END_ALLOW_THREADS
     if (nomem)
@@ -763,6 +1018,7 @@ out:
     column_release(&cb);
     column_release(&cc);
     column_release(&cw);
+    xcols_release(&cx);
     return rc;
 }
 
@@ -773,20 +1029,20 @@ static PyObject *py_compare(PyObject *self, PyObject *args, PyObject *kw)
     (void)self;
     static char *kwlist[] = {"y_true", "baseline", "candidate", "sample_weight", "codes",
                              "labels", EVAL_KWLIST, "primary", "guards", "horizon",
-                             "dm_losses", "report", "title", NULL};
+                             "dm_losses", "report", "title", "columns", NULL};
     PyObject *y, *base, *cand, *w = Py_None, *codes = Py_None, *labels = Py_None,
-             *by_names = Py_None, *guards = Py_None;
+             *by_names = Py_None, *guards = Py_None, *getcol = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined",
                *primary = NULL, *dm = NULL, *title = NULL;
     double ci = 0.95;
     const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1, horizon = 1, report = -1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO" EVAL_FORMAT "zOizis", kwlist, &y,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO" EVAL_FORMAT "zOizizO", kwlist, &y,
                                      &base, &cand, &w, &codes, &labels, &metrics, &by_names,
                                      &ci, &ci_method, &resamples, &seed, &zero, &r2,
                                      &min_count, &threads, &quantiles, &task, &primary, &guards, &horizon, &dm,
-                                     &report, &title))
+                                     &report, &title, &getcol))
         return NULL;
     options o;
     PyObject *gseq = NULL, *out = NULL;
@@ -828,7 +1084,7 @@ static PyObject *py_compare(PyObject *self, PyObject *args, PyObject *kw)
         raise_status(st, vn_compare_errmsg(cmp));
         goto done;
     }
-    if (feed_compare(cmp, o.ec.by_count, y, base, cand, w, codes, labels) != 0)
+    if (feed_compare(cmp, o.ec.by_count, y, base, cand, w, codes, labels, getcol) != 0)
         goto done;
     Py_BEGIN_ALLOW_THREADS
     st = vn_compare_finish(cmp, &res);
@@ -860,18 +1116,19 @@ static PyObject *py_report(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
     static char *kwlist[] = {"y_true", "y_pred", "sample_weight", "codes", "labels",
-                             EVAL_KWLIST, "report", "title", NULL};
-    PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *by_names = Py_None;
+                             EVAL_KWLIST, "report", "title", "columns", NULL};
+    PyObject *y, *yhat, *w = Py_None, *codes = Py_None, *labels = Py_None, *by_names = Py_None,
+             *getcol = Py_None;
     const char *metrics = NULL, *ci_method = "auto", *zero = "nan", *r2 = "undefined",
                *title = NULL;
     double ci = 0;
     const char *quantiles = "exact", *task = "regression";
     unsigned long long resamples = 2000, seed = 0, min_count = 0;
     int threads = 1, report = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT "iz", kwlist, &y, &yhat,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOO" EVAL_FORMAT "izO", kwlist, &y, &yhat,
                                      &w, &codes, &labels, &metrics, &by_names, &ci, &ci_method,
                                      &resamples, &seed, &zero, &r2, &min_count, &threads, &quantiles, &task,
-                                     &report, &title))
+                                     &report, &title, &getcol))
         return NULL;
     if (report != 0 && report != 1) {
         PyErr_SetString(PyExc_ValueError, "report: 0 (html) or 1 (card)");
@@ -889,7 +1146,7 @@ static PyObject *py_report(PyObject *self, PyObject *args, PyObject *kw)
     vn_status st = ev ? vn_eval_keep_plots(ev) : VN_ERR_USAGE;
     if (ev && st != VN_OK)
         raise_status(st, vn_eval_errmsg(ev));
-    if (ev && st == VN_OK && feed(ev, o.ec.by_count, y, yhat, w, codes, labels) == 0) {
+    if (ev && st == VN_OK && feed(ev, o.ec.by_count, y, yhat, w, codes, labels, getcol) == 0) {
         Py_BEGIN_ALLOW_THREADS
         st = vn_eval_finish(ev, &res);
         Py_END_ALLOW_THREADS
