@@ -61,6 +61,7 @@ typedef struct slot {
     char *arena;
     size_t alen, acap;
     size_t *koff, *klen;
+    uint64_t *kword; /* a short key's word (short_word), 0 for longer keys */
     const char **kptr;
     size_t kptrcap;
     size_t nkeys, kcap;
@@ -346,8 +347,32 @@ static uint64_t key_hash(const char *p, size_t n)
     return h;
 }
 
-/* The local index of key row[0..n), added when new; false when out of memory. */
-static bool local_key(slot *s, const char *row, size_t n, uint32_t *out)
+/* A key of n bytes always ends in a NUL (each slice value is NUL-terminated). With n ≤ 9
+ * it is short: its first n − 1 bytes, zero-padded, make one word, which is hashed and
+ * compared at once (the length too: "a" and "a\0" differ by it). */
+enum { SHORT_KEY = 9 };
+
+static inline uint64_t short_word(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, n - 1);
+    return w;
+}
+
+static inline uint64_t word_hash(uint64_t w, size_t n)
+{
+    return ((w ^ n) * 0x9E3779B97F4A7C15ull) >> 17;
+}
+
+static uint64_t any_key_hash(const char *p, size_t n, uint64_t w)
+{
+    return n <= SHORT_KEY ? word_hash(w, n) : key_hash(p, n);
+}
+
+/* The local index of key row[0..n), added when new; false when out of memory. w is
+ * short_word(row, n) when the key is short; the last byte of a short key is not read
+ * (it is the NUL: the fast path passes the field itself). */
+static bool local_key(slot *s, const char *row, size_t n, uint64_t w, uint32_t *out)
 {
     if (2 * (s->nkeys + 1) > s->ktab_cap) {
         const size_t cap = s->ktab_cap ? 2 * s->ktab_cap : 64;
@@ -355,7 +380,7 @@ static bool local_key(slot *s, const char *row, size_t n, uint32_t *out)
         if (!t)
             return false;
         for (size_t i = 0; i < s->nkeys; i++) {
-            size_t h = key_hash(s->arena + s->koff[i], s->klen[i]) & (cap - 1);
+            size_t h = any_key_hash(s->arena + s->koff[i], s->klen[i], s->kword[i]) & (cap - 1);
             while (t[h])
                 h = (h + 1) & (cap - 1);
             t[h] = (uint32_t)i + 1;
@@ -364,26 +389,33 @@ static bool local_key(slot *s, const char *row, size_t n, uint32_t *out)
         s->ktab = t;
         s->ktab_cap = cap;
     }
-    size_t h = key_hash(row, n) & (s->ktab_cap - 1);
+    const bool shortk = n <= SHORT_KEY;
+    if (!shortk)
+        w = 0;
+    size_t h = any_key_hash(row, n, w) & (s->ktab_cap - 1);
     for (; s->ktab[h]; h = (h + 1) & (s->ktab_cap - 1)) {
         const uint32_t i = s->ktab[h] - 1;
-        if (s->klen[i] == n && memcmp(s->arena + s->koff[i], row, n) == 0) {
+        if (s->klen[i] == n && s->kword[i] == w &&
+            (shortk || memcmp(s->arena + s->koff[i], row, n) == 0)) {
             *out = i;
             return true;
         }
     }
     if (s->nkeys == s->kcap) {
-        size_t c1 = s->kcap, c2 = s->kcap;
+        size_t c1 = s->kcap, c2 = s->kcap, c3 = s->kcap;
         if (!vn__grow((void **)&s->koff, &c1, s->nkeys + 1, sizeof *s->koff) ||
-            !vn__grow((void **)&s->klen, &c2, s->nkeys + 1, sizeof *s->klen))
+            !vn__grow((void **)&s->klen, &c2, s->nkeys + 1, sizeof *s->klen) ||
+            !vn__grow((void **)&s->kword, &c3, s->nkeys + 1, sizeof *s->kword))
             return false;
-        s->kcap = c1 < c2 ? c1 : c2;
+        s->kcap = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
     }
     if (!vn__grow((void **)&s->arena, &s->acap, s->alen + n + 1, 1))
         return false;
-    memcpy(s->arena + s->alen, row, n);
+    memcpy(s->arena + s->alen, row, n - 1);
+    s->arena[s->alen + n - 1] = '\0';
     s->koff[s->nkeys] = s->alen;
     s->klen[s->nkeys] = n;
+    s->kword[s->nkeys] = w;
     s->alen += n;
     s->ktab[h] = (uint32_t)s->nkeys + 1;
     *out = (uint32_t)s->nkeys++;
@@ -418,6 +450,9 @@ static size_t parse_records(reader *rd, slot *s, const unsigned char *buf, size_
             continue;
         }
         bool missing = false;
+        bool short_key = false; /* the slice key is the short field at kfield (word kword) */
+        uint64_t kword = 0;
+        size_t kfield = 0;
         size_t rowlen = 0;
         size_t q = p;
         for (size_t c = 0; c < ncols; c++) {
@@ -459,15 +494,28 @@ static size_t parse_records(reader *rd, slot *s, const unsigned char *buf, size_
                     goto bail;
                 if (role == ROLE_KEY) {
                     const size_t n = q - f;
-                    if (!ascii(buf + f, n) && !vn__utf8_valid(buf + f, n))
+                    if (sp->nkey == 1 && n < SHORT_KEY) {
+                        /* the one slice column, short: its word straight from the
+                         * buffer (eight readable bytes past the data, as ever) */
+                        kword = n ? load8(buf + f) & (~0ull >> (64 - 8 * n)) : 0;
+                        if ((kword & 0x8080808080808080ull) &&
+                            !vn__utf8_valid(buf + f, n))
+                            goto bail;
+                        kfield = f;
+                        rowlen = n + 1;
+                        short_key = true;
+                    } else if (!ascii(buf + f, n) && !vn__utf8_valid(buf + f, n)) {
                         goto bail;
-                    if (!vn__grow((void **)&s->row, &s->rowcap, rowlen + n + 1, 1)) {
+                    }
+                    if (!short_key && !vn__grow((void **)&s->row, &s->rowcap, rowlen + n + 1, 1)) {
                         s->st = VN_ERR_NOMEM;
                         return SIZE_MAX;
                     }
-                    memcpy(s->row + rowlen, buf + f, n);
-                    s->row[rowlen + n] = '\0';
-                    rowlen += n + 1;
+                    if (!short_key) {
+                        memcpy(s->row + rowlen, buf + f, n);
+                        s->row[rowlen + n] = '\0';
+                        rowlen += n + 1;
+                    }
                 }
             }
             /* the field's end: a delimiter unless last; the record's end when last */
@@ -508,7 +556,11 @@ static size_t parse_records(reader *rd, slot *s, const unsigned char *buf, size_
         }
         if (sp->nkey) {
             uint32_t id;
-            if (!local_key(s, s->row, rowlen, &id)) {
+            const char *kb = short_key ? (const char *)buf + kfield : s->row;
+            const uint64_t kw = short_key     ? kword
+                                : rowlen <= SHORT_KEY ? short_word(s->row, rowlen)
+                                                      : 0;
+            if (!local_key(s, kb, rowlen, kw, &id)) {
                 s->st = VN_ERR_NOMEM;
                 return SIZE_MAX;
             }
@@ -677,6 +729,7 @@ static void slot_free(slot *s)
     vn__free(s->arena);
     vn__free(s->koff);
     vn__free(s->klen);
+    vn__free(s->kword);
     vn__free((void *)s->kptr);
     vn__free(s->ktab);
     vn__free(s->row);

@@ -113,7 +113,10 @@ static void make_file(sbuf *b, size_t rows, const dialect *d)
     if (d->bom)
         sb_put(b, "\xEF\xBB\xBF", 3);
     sb_printf(b, "y,yhat%s,seg,note%s", d->weights ? ",w" : "", d->eol);
-    static const char *segs[] = {"a", "b", "c\xC3\xA9", "dd", "a b"};
+    /* slice values: ASCII and UTF-8; short (one word: 8 bytes or fewer), exactly 8 and 9
+     * bytes, long; empty */
+    static const char *segs[] = {"a", "b", "c\xC3\xA9", "dd", "a b", "12345678", "123456789",
+                                 "a much longer slice value", "", "\xC3\xA9t\xC3\xA9 2026"};
     for (size_t i = 0; i < rows; i++) {
         if (d->blank_lines && next() % 17 == 0)
             sb_printf(b, "%s", d->eol);
@@ -128,7 +131,7 @@ static void make_file(sbuf *b, size_t rows, const dialect *d)
             number(b);
         if (d->weights)
             sb_printf(b, ",%s", next() % 13 == 0 ? "0" : "2.5");
-        sb_printf(b, ",%s,", segs[next() % (d->utf8 ? 5 : 2)]);
+        sb_printf(b, ",%s,", segs[next() % (d->utf8 ? 10 : 2)]);
         if (d->quotes && i == rows / 2)
             sb_printf(b, "\"quoted,%s with a break\"", d->eol);
         else
