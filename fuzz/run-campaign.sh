@@ -1,8 +1,10 @@
 #!/bin/sh
 # run-campaign.sh — runs libFuzzer targets one after another, each until it has used
 # CPU_MIN minutes of CPU (not wall) time, at the lowest priority (nice 19, so it only
-# takes idle CPU), and pauses while the file $PAUSE exists (kill -STOP / -CONT, checked
-# every 5 s). CPU time is read from /proc/PID/stat (utime + stime) of the fuzzer and
+# takes idle CPU), and pauses while the file $PAUSE exists (checked every 5 s): the
+# running fuzzer is ended (SIGINT, its CPU counted) and the next run starts once the file
+# is gone. (Stopping it with SIGSTOP instead would count the pause as the current
+# input's wall time: a false timeout on resume.) CPU time is read from /proc/PID/stat (utime + stime) of the fuzzer and
 # added up per target across restarts in $LOGDIR/T.cpu (seconds); each run is also
 # wrapped in /usr/bin/time -v, whose report lands at the end of $LOGDIR/T.log.
 #
@@ -35,6 +37,7 @@ for t in "$@"; do
     done_s=$(cat "$LOGDIR/$t.cpu" 2>/dev/null || echo 0)
     goal=$((CPU_MIN * 60))
     while [ "$done_s" -lt "$goal" ]; do
+        [ -e "$PAUSE" ] && { sleep 5; continue; }
         echo "$(date -u +%FT%TZ) start $t (cpu so far ${done_s}s of ${goal}s): nice -n 19 $bin -timeout=60 -rss_limit_mb=2048 -artifact_prefix=$B/artifacts-$t/ $B/corpus-$t fuzz/corpus/$t" >>"$LOGDIR/commands.log"
         /usr/bin/time -v nice -n 19 "$bin" -timeout=60 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$B/artifacts-$t/" "$B/corpus-$t" "fuzz/corpus/$t" >>"$LOGDIR/$t.log" 2>&1 &
@@ -43,15 +46,13 @@ for t in "$@"; do
         fpid=$(pgrep -P "$tpid" | head -n 1)
         [ -n "$fpid" ] || { wait "$tpid"; echo "run-campaign: $t did not start"; break; }
         last=0
-        stopped=0
         while kill -0 "$fpid" 2>/dev/null; do
-            if [ -e "$PAUSE" ]; then
-                [ $stopped = 1 ] || { kill -STOP "$fpid"; stopped=1; echo "$(date -u +%FT%TZ) pause $t" >>"$LOGDIR/commands.log"; }
-            elif [ $stopped = 1 ]; then
-                kill -CONT "$fpid"; stopped=0; echo "$(date -u +%FT%TZ) resume $t" >>"$LOGDIR/commands.log"
-            fi
             c=$(cpu_of "$fpid")
             [ "$c" -gt 0 ] && last=$c
+            if [ -e "$PAUSE" ]; then
+                echo "$(date -u +%FT%TZ) pause $t: run ended" >>"$LOGDIR/commands.log"
+                kill -INT "$fpid"; break
+            fi
             if [ $((done_s + last)) -ge "$goal" ]; then
                 kill -INT "$fpid"; break
             fi
