@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "gzwrap.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char path[64];
@@ -32,33 +34,6 @@ static void one_line(const char *msg)
 {
     if (!msg || !msg[0] || strchr(msg, '\n'))
         abort();
-}
-
-/* gzip-wraps src into a malloc'd buffer; *n its length. */
-static unsigned char *gzip_wrap(const uint8_t *src, size_t len, size_t *n)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    const uLong cap = deflateBound(&z, (uLong)len) + 32;
-    unsigned char *out = malloc(cap);
-    if (!out) {
-        deflateEnd(&z);
-        return NULL;
-    }
-    z.next_in = (Bytef *)(uintptr_t)src;
-    z.avail_in = (uInt)len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-        deflateEnd(&z);
-        free(out);
-        return NULL;
-    }
-    *n = z.total_out;
-    deflateEnd(&z);
-    return out;
 }
 
 static int write_file(const void *p, size_t n)

@@ -339,14 +339,6 @@ static bool slot_grow_rows(slot *s, size_t nnum, bool keys)
     return true;
 }
 
-static uint64_t key_hash(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-    return h;
-}
-
 /* A key of n bytes always ends in a NUL (each slice value is NUL-terminated). With n ≤ 9
  * it is short: its first n − 1 bytes, zero-padded, make one word, which is hashed and
  * compared at once (the length too: "a" and "a\0" differ by it). */
@@ -366,7 +358,7 @@ static inline uint64_t word_hash(uint64_t w, size_t n)
 
 static uint64_t any_key_hash(const char *p, size_t n, uint64_t w)
 {
-    return n <= SHORT_KEY ? word_hash(w, n) : key_hash(p, n);
+    return n <= SHORT_KEY ? word_hash(w, n) : vn__fnv1a(p, n);
 }
 
 /* The local index of key row[0..n), added when new; false when out of memory. w is

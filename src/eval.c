@@ -293,15 +293,6 @@ static vn_status fail(vn_eval *ev, vn_status st, const char *fmt, ...)
     return st;
 }
 
-/* FNV-1a over the key bytes. */
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static vn_status table_insert(vn_eval *ev, uint32_t idx)
 {
     if (2 * (ev->nslices + 1) > ev->table_cap) {
@@ -330,7 +321,7 @@ static vn_status table_insert(vn_eval *ev, uint32_t idx)
 /* Looks up or creates the slice of a joined key; *idx is the internal index (≥ 1). */
 static vn_status intern(vn_eval *ev, const char *key, size_t keylen, uint32_t *idx)
 {
-    const uint64_t h = hash_bytes(key, keylen);
+    const uint64_t h = vn__fnv1a(key, keylen);
     if (ev->table_cap) {
         for (size_t i = h & (ev->table_cap - 1); ev->table[i]; i = (i + 1) & (ev->table_cap - 1)) {
             const slice *s = &ev->slices[ev->table[i]];

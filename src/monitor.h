@@ -14,14 +14,7 @@ void vn__num4(char *buf, size_t len, double x);
 /* The name of a diagnosis finding for people ("Breusch-Pagan") from its code. */
 const char *vn__diag_title(const char *code);
 
-/* FNV-1a of s[0..n): the hash of the modules' small interning tables. */
-static inline uint64_t vn__fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
+/* (vn__fnv1a, the hash of the modules' interning tables, is in hash.h.) */
 
 /* Opens path with a dialect (delimiter 0: from the name) and reads its header. */
 static inline vn_status vn__csv_open_dialect(const char *path, char delimiter, int header,
