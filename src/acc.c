@@ -171,6 +171,14 @@ static inline __attribute__((always_inline)) v4d vkeep(v4i m, v4d x) { return (v
 static inline __attribute__((always_inline)) v4d vpick(v4i m, v4d a, v4d b) { return (v4d)(((v4i)a & m) | ((v4i)b & ~m)); }
 static inline __attribute__((always_inline)) v4d vabs(v4d x) { return (v4d)((v4i)x & (v4i){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}); }
 
+static inline __attribute__((always_inline)) vlanes vin(const lanes *l)
+{
+    vlanes v;
+    memcpy(&v.s, l->s, sizeof v.s);
+    memcpy(&v.c, l->c, sizeof v.c);
+    return v;
+}
+
 static inline __attribute__((always_inline)) lanes vout(const vlanes *v)
 {
     lanes l;
@@ -178,14 +186,6 @@ static inline __attribute__((always_inline)) lanes vout(const vlanes *v)
     memcpy(l.c, &v->c, sizeof l.c);
     return l;
 }
-
-/* The dispatch: an AVX2 clone where the CPU has it (x86-64 with GNU ifuncs), else the
- * baseline; the same bits either way (no FMA: -ffp-contract=off and no fma target). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
-#define VN_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VN_CLONES
-#endif
 
 VN_CLONES
 void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
@@ -459,18 +459,26 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
 }
 
 /* t[0..m) added into the lanes (row i in lane i mod LANES, as acc_block's sums), a value
- * that is not finite as 0; returns how many were not. */
-static uint64_t lanes_terms(lanes *ls, const double *t, size_t m)
+ * that is not finite as 0; returns how many were not. The whole groups of four as one
+ * vector (vadd: each lane gets lane_add's operations, the same bits). */
+static inline __attribute__((always_inline)) uint64_t lanes_terms(lanes *ls, const double *t,
+                                                                  size_t m)
 {
+    const size_t mv = m / LANES * LANES;
+    const v4d big = vsplat(DBL_MAX);
+    vlanes v = vin(ls);
+    v4i nbad = {0, 0, 0, 0};
+    for (size_t i = 0; i < mv; i += LANES) {
+        const v4d x = vld(t + i);
+        const v4i ok = vabs(x) <= big; /* false for ±inf and NaN */
+        vadd(&v, vkeep(ok, x));
+        nbad -= ~ok; /* masks are -1 where true */
+    }
+    *ls = vout(&v);
     uint64_t bad = 0;
-    size_t i = 0;
-    for (; i + LANES <= m; i += LANES) /* LANES neighbours: vector code */
-        for (size_t j = 0; j < LANES; j++) {
-            const bool ok = isfinite(t[i + j]);
-            bad += !ok;
-            lane_add(ls, j, ok ? t[i + j] : 0.0);
-        }
-    for (; i < m; i++) {
+    for (size_t j = 0; j < LANES; j++)
+        bad += (uint64_t)nbad[j];
+    for (size_t i = mv; i < m; i++) {
         const bool ok = isfinite(t[i]);
         bad += !ok;
         lane_add(ls, i & (LANES - 1), ok ? t[i] : 0.0);
@@ -478,6 +486,7 @@ static uint64_t lanes_terms(lanes *ls, const double *t, size_t m)
     return bad;
 }
 
+VN_CLONES
 void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
                   const double *w, const double *const *x, size_t off, size_t n)
 {
@@ -590,4 +599,20 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan)
         if (plan->slots[k].kind == SLOT_CUSTOM)
             um->def->merge(vn__acc_state(a, um), vn__acc_state(b, um), um->def->ud);
     }
+}
+
+/* x - x is +0.0 (all bits clear) for a finite x, NaN otherwise: OR the bits together. */
+VN_CLONES
+bool vn__all_finite(const double *x, size_t n)
+{
+    v4i m = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        const v4d v = vld(x + i);
+        m |= (v4i)(v - v);
+    }
+    bool ok = (m[0] | m[1] | m[2] | m[3]) == 0;
+    for (; i < n; i++)
+        ok &= isfinite(x[i]) != 0;
+    return ok;
 }

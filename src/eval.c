@@ -743,10 +743,10 @@ static bool append_sliced(vn_eval *ev, const vn_rows *r)
         ev->plots || ev->cols.n)
         return false;
     const size_t ns = ev->nslices - 1;
-    bool ok = true;
     size_t zero = 0;
+    bool ok = vn__all_finite(r->y, r->n) && vn__all_finite(r->yhat, r->n);
     for (size_t i = 0; i < r->n; i++)
-        ok &= isfinite(r->y[i]) & isfinite(r->yhat[i]) & (r->slice[i] < ns);
+        ok &= r->slice[i] < ns;
     for (size_t i = 0; r->w && i < r->n; i++) {
         ok &= (r->w[i] >= 0.0) & isfinite(r->w[i]);
         zero += r->w[i] == 0.0;
@@ -784,41 +784,41 @@ static bool append_sliced(vn_eval *ev, const vn_rows *r)
     return true;
 }
 
-/* The common case of rows from memory — contiguous, unweighted, unsliced, all finite —
- * appended a chunk at a time with memcpy instead of row by row, and folded after each
- * chunk (the blocks are the same: they are positions in the slice's row sequence).
- * Returns false, having done nothing, when the rows are not such (the row loop then
- * takes them, and names the first bad one); true when it took them (ev->failed on
- * VN_ERR_NOMEM). */
+/* The common case of rows from memory — contiguous, unweighted, unsliced — appended a
+ * chunk at a time, and folded after each chunk (the blocks are the same: they are
+ * positions in the slice's row sequence): straight from the caller's arrays when the
+ * plan keeps no rows (fold_direct), else with memcpy instead of row by row. A chunk is
+ * checked (finite values) just before it is taken, while its rows are in the cache.
+ * Returns false, having done nothing, when the rows are not such; true when it took the
+ * rows before the chunk that holds the first bad one, or all rows (*taken says how
+ * many: the row loop takes the rest, and names the bad row), or ev->failed
+ * (VN_ERR_NOMEM). */
 static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
-                         const ptrdiff_t *strides)
+                         const ptrdiff_t *strides, size_t *taken)
 {
     if (r->w || r->slice || r->y_stride != 1 || r->yhat_stride != 1 || ev->plots)
         return false;
     for (size_t k = 0; k < ev->cols.n; k++)
         if (strides && strides[k] != 1)
             return false;
-    bool finite = true;
-    for (size_t i = 0; i < r->n; i++)
-        finite &= isfinite(r->y[i]) & isfinite(r->yhat[i]);
-    for (size_t k = 0; k < ev->cols.n; k++)
-        for (size_t i = 0; i < r->n; i++)
-            finite &= isfinite(x[k][i]) != 0;
-    if (!finite)
-        return false;
     slice *s = &ev->slices[0];
-    if (!(ev->plan.needs & NEED_STORE) && ev->cols.n == 0) {
-        if (!fold_direct(ev, s, r->y, r->yhat, r->n))
-            fail(ev, VN_ERR_NOMEM, "out of memory");
-        return true;
-    }
-    enum { CHUNK = 1 << 18 }; /* 64 blocks: work for every thread, 6 MB of rows */
-    for (size_t at = 0; at < r->n; at += CHUNK) {
+    const bool direct = !(ev->plan.needs & NEED_STORE) && ev->cols.n == 0;
+    enum { CHUNK = 1 << 16 }; /* 16 blocks: work for every thread, 1 MB of each column */
+    size_t at = 0;
+    for (; at < r->n; at += CHUNK) {
         const size_t m = r->n - at < CHUNK ? r->n - at : CHUNK;
-        if (!reserve(ev, s, s->len + m) || !note_abs_errors(ev, s, r->y + at, r->yhat + at, m)) {
-            fail(ev, VN_ERR_NOMEM, "out of memory");
-            return true;
+        bool finite = vn__all_finite(r->y + at, m) && vn__all_finite(r->yhat + at, m);
+        for (size_t k = 0; finite && k < ev->cols.n; k++)
+            finite = vn__all_finite(x[k] + at, m);
+        if (!finite)
+            break;
+        if (direct) {
+            if (!fold_direct(ev, s, r->y + at, r->yhat + at, m))
+                goto nomem;
+            continue;
         }
+        if (!reserve(ev, s, s->len + m) || !note_abs_errors(ev, s, r->y + at, r->yhat + at, m))
+            goto nomem;
         memcpy(s->y + s->len, r->y + at, m * sizeof(double));
         memcpy(s->p + s->len, r->yhat + at, m * sizeof(double));
         for (size_t i = 0; i < m; i++)
@@ -827,11 +827,14 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
             memcpy(s->x[k] + s->len, x[k] + at, m * sizeof(double));
         s->len += m;
         ev->rows_seen += m;
-        if (fold(ev, false) != VN_OK) {
-            fail(ev, VN_ERR_NOMEM, "out of memory");
-            return true;
-        }
+        if (fold(ev, false) != VN_OK)
+            goto nomem;
     }
+    *taken = at < r->n ? at : r->n;
+    return true;
+
+nomem:
+    fail(ev, VN_ERR_NOMEM, "out of memory");
     return true;
 }
 
@@ -878,9 +881,11 @@ vn_status vn_eval_update_columns(vn_eval *ev, const vn_rows *r, const double *co
     if (r->n && (r->w || !r->slice) && !derive_overall(ev, false))
         return fail(ev, VN_ERR_NOMEM, "out of memory");
     ev->weighted = ev->weighted || r->w != NULL;
-    if (append_plain(ev, r, x, strides) || append_sliced(ev, r))
+    size_t taken = 0; /* rows append_plain took; the row loop takes the rest */
+    if (append_plain(ev, r, x, strides, &taken) ? ev->failed || taken == r->n
+                                                : append_sliced(ev, r))
         return ev->failed ? VN_ERR_NOMEM : VN_OK;
-    for (size_t i = 0; i < r->n; i++) {
+    for (size_t i = taken; i < r->n; i++) {
         const uint64_t row = ev->rows_seen + 1;
         const double y = r->y[(ptrdiff_t)i * r->y_stride], p = r->yhat[(ptrdiff_t)i * r->yhat_stride];
         const double w = r->w ? r->w[(ptrdiff_t)i * r->w_stride] : 1.0;

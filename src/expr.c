@@ -54,8 +54,8 @@ static inline bool binary(int op) { return op >= OP_ADD && op <= OP_OR; }
 
 static inline double f_min(double a, double b) { return a < b || a != a ? a : b; }
 static inline double f_max(double a, double b) { return a > b || a != a ? a : b; }
-static inline double f_truth(double a, double b, bool t) { return a != a || b != b ? NAN : (double)t; }
-static inline double f_not(double a) { return a != a ? NAN : (double)(a == 0.0); }
+static inline double f_truth(double a, double b, bool t) { return a != a || b != b ? NAN : t ? 1.0 : 0.0; }
+static inline double f_not(double a) { return a != a ? NAN : a == 0.0 ? 1.0 : 0.0; }
 static inline double f_if(double c, double a, double b) { return c != c ? NAN : c != 0.0 ? a : b; }
 static inline double f_add(double a, double b) { return a + b; }
 static inline double f_sub(double a, double b) { return a - b; }
@@ -1050,6 +1050,7 @@ static const double *addr(uint32_t k, double (*R)[VN_EXPR_ROWS], const vn__xrows
 #if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("vect-cost-model=dynamic")))
 #endif
+VN_CLONES
 static void step(const vn__ins *in, double *d, const double *a, const double *b,
                  const double *c, size_t m)
 {

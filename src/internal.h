@@ -80,4 +80,13 @@ static inline void vn__ksum_merge(vn__ksum *a, const vn__ksum *b)
     a->c += b->c;
 }
 
+/* A function compiled twice, as an AVX2 clone and the baseline, dispatched at load time
+ * by what the CPU has (x86-64 with GNU ifuncs); the same bits either way: no FMA
+ * (-ffp-contract=off, and no fma target). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__gnu_linux__)
+#define VN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VN_CLONES
+#endif
+
 #endif /* VN_INTERNAL_H */

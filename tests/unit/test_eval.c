@@ -265,6 +265,58 @@ static void test_api_errors(void)
     CHECK(vn_metric_count() >= 36);
 }
 
+/* A bad value far into a large update from memory: the bulk path checks and takes the
+ * rows a chunk at a time, so it has folded the clean chunks before it meets the bad one;
+ * the row loop then takes the rest and names the row — on the direct path (no rows
+ * kept) and the copying one (a metric reads an input column), for y, yhat and a column. */
+static void test_bad_row_deep(void)
+{
+    enum { M = 200000 };
+    double *y = malloc(M * sizeof *y), *p = malloc(M * sizeof *p), *x = malloc(M * sizeof *x);
+    CHECK(y && p && x);
+    if (!y || !p || !x)
+        goto out;
+    const struct {
+        const char *metrics;
+        size_t row;  /* 0-based */
+        int which;   /* 0 y, 1 yhat, 2 the column */
+        double bad;
+        const char *want;
+    } cases[] = {
+        {"mae,p95_abs_error", 150000, 0, NAN, "row 150001: y is not finite (nan)"},
+        {"mae", 65536, 1, INFINITY, "row 65537: yhat is not finite (inf)"},
+        {"mae,c=mean(abs(e) * x)", 70000, 2, -INFINITY, "row 70001: column \"x\" is not finite (-inf)"},
+        {"mae,c=mean(abs(e) * x)", 199999, 0, NAN, "row 200000: y is not finite (nan)"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t i = 0; i < M; i++) {
+            y[i] = (double)(i % 97);
+            p[i] = y[i] + 0.5;
+            x[i] = 2.0;
+        }
+        (cases[c].which == 0 ? y : cases[c].which == 1 ? p : x)[cases[c].row] = cases[c].bad;
+        vn_eval_config cfg;
+        vn_eval_config_init(&cfg);
+        cfg.metrics = cases[c].metrics;
+        cfg.threads = 2;
+        vn_eval *ev;
+        char err[256];
+        CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK);
+        const double *cols[] = {x};
+        const vn_rows r = {M, y, 1, p, 1, NULL, 0, NULL};
+        CHECK(vn_eval_update_columns(ev, &r, vn_eval_column_count(ev) ? cols : NULL, NULL) ==
+              VN_ERR_DATA);
+        CHECKF(strcmp(vn_eval_errmsg(ev), cases[c].want) == 0, "%s", vn_eval_errmsg(ev));
+        vn_result *res = NULL;
+        CHECK(vn_eval_finish(ev, &res) != VN_OK && res == NULL);
+        vn_eval_free(ev);
+    }
+out:
+    free(y);
+    free(p);
+    free(x);
+}
+
 /* Quantiles of |e| when a metric reads an input column: unweighted, unsliced rows with
  * columns are appended in bulk (append_plain), which once skipped the |e| store and the
  * sketch, so medae and pNN_abs_error came out 0 (found by fuzz_csvpar's metric list).
@@ -547,6 +599,7 @@ int main(void)
     RUN(test_strides);
     RUN(test_api_errors);
     RUN(test_quantiles_with_columns);
+    RUN(test_bad_row_deep);
     RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);
