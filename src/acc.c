@@ -11,6 +11,7 @@
  */
 #include "eval.h"
 
+#include <assert.h>
 #include <float.h>
 #include <stdint.h>
 /* The vector helpers are static and inlined: no vector crosses a call boundary, so the
@@ -187,18 +188,26 @@ static inline __attribute__((always_inline)) lanes vout(const vlanes *v)
     return l;
 }
 
-VN_CLONES
-void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
-                   const double *w, size_t n)
+/* The weights of the four rows of group g as a vector, and row i's weight: 1 when ones
+ * (w is NULL), and then w·x is x exactly, the bits an array of ones gives, without the
+ * loads and multiplications. */
+#define WV(g) (ones ? vsplat(1.0) : vld(w + (g)))
+#define WS(i) (ones ? 1.0 : w[i])
+
+static inline __attribute__((always_inline)) void acc_block(vn__acc *a, const vn__plan *plan,
+                                                            const double *y, const double *p,
+                                                            const double *w, size_t n,
+                                                            const bool ones)
 {
     const unsigned need = plan->needs;
+    const bool momy = need & (NEED_MOM | NEED_SYY), mom = need & NEED_MOM;
     const size_t nv = n / LANES * LANES; /* rows in whole groups of four */
     a->n += n;
     lanes W, E, POS, NEG, E2, WY = {0}, WP = {0};
     {
         vlanes vW = {0}, vE = {0}, vP = {0}, vN = {0}, vE2 = {0};
         for (size_t g = 0; g < nv; g += LANES) {
-            const v4d yv = vld(y + g), pv = vld(p + g), wv = vld(w + g);
+            const v4d yv = vld(y + g), pv = vld(p + g), wv = WV(g);
             const v4d e = pv - yv, we = wv * e;
             vadd(&vW, wv);
             vadd(&vE, we);
@@ -215,7 +224,6 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         v4d y0 = vsplat(ymin), y1 = vsplat(ymax), p0 = vsplat(pmin), p1 = vsplat(pmax);
         v4d e0 = vsplat(emin), e1 = vsplat(emax);
         vlanes vWY = {0}, vWP = {0};
-        const bool mom = need & NEED_MOM;
         for (size_t g = 0; g < nv; g += LANES) {
             const v4d yv = vld(y + g), pv = vld(p + g), e = pv - yv;
             y0 = vpick(yv < y0, yv, y0);
@@ -224,11 +232,10 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
             p1 = vpick(pv > p1, pv, p1);
             e0 = vpick(e < e0, e, e0);
             e1 = vpick(e > e1, e, e1);
-            if (mom) {
-                const v4d wv = vld(w + g);
-                vadd(&vWY, wv * yv);
-                vadd(&vWP, wv * pv);
-            }
+            if (momy)
+                vadd(&vWY, WV(g) * yv);
+            if (mom)
+                vadd(&vWP, WV(g) * pv);
         }
         for (size_t j = 0; j < LANES; j++) {
             ymin = y0[j] < ymin ? y0[j] : ymin;
@@ -241,16 +248,16 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         WY = vout(&vWY), WP = vout(&vWP);
     }
     for (size_t g = nv, j = 0; g < n; g++, j++) {
-        const double e = p[g] - y[g], we = w[g] * e;
-        lane_add(&W, j, w[g]);
+        const double e = p[g] - y[g], we = WS(g) * e;
+        lane_add(&W, j, WS(g));
         lane_add(&E, j, we);
         lane_add(&POS, j, e > 0.0 ? we : 0.0);
         lane_add(&NEG, j, e < 0.0 ? -we : 0.0);
         lane_add(&E2, j, we * e);
-        if (need & NEED_MOM) {
-            lane_add(&WY, j, w[g] * y[g]);
-            lane_add(&WP, j, w[g] * p[g]);
-        }
+        if (momy)
+            lane_add(&WY, j, WS(g) * y[g]);
+        if (mom)
+            lane_add(&WP, j, WS(g) * p[g]);
         ymin = y[g] < ymin ? y[g] : ymin;
         ymax = y[g] > ymax ? y[g] : ymax;
         pmin = p[g] < pmin ? p[g] : pmin;
@@ -264,64 +271,83 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
     lanes_into(&POS, &a->POS);
     lanes_into(&NEG, &a->NEG);
     lanes_into(&E2, &a->E2);
-    if (need & NEED_MOM) {
+    if (momy) {
         /* The corrected two-pass algorithm: deviations from the block means, minus the
-         * squared sum of deviations over W (which removes the means' rounding). */
+         * squared sum of deviations over W (which removes the means' rounding). Syy
+         * alone (NEED_SYY: r2) or every moment (NEED_MOM); Syy's bits are the same. */
         lanes_into(&WY, &a->WY);
-        lanes_into(&WP, &a->WP);
         const double Wt = vn__ksum_get(&a->W);
-        const double my = vn__ksum_get(&a->WY) / Wt, mp = vn__ksum_get(&a->WP) / Wt;
-        const double me = vn__ksum_get(&a->E) / Wt;
-        const v4d vmy = vsplat(my), vmp = vsplat(mp), vme = vsplat(me);
-        lanes syy, spp, syp, see, cy, cp, ce;
-        {
-            vlanes a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0};
+        const double my = vn__ksum_get(&a->WY) / Wt;
+        const v4d vmy = vsplat(my);
+        lanes syy, cy;
+        if (!mom) {
+            vlanes a1 = {0}, a3 = {0};
             for (size_t g = 0; g < nv; g += LANES) {
-                const v4d wv = vld(w + g), dy = vld(y + g) - vmy, dp = vld(p + g) - vmp;
-                const v4d wdy = wv * dy, wdp = wv * dp;
+                const v4d dy = vld(y + g) - vmy, wdy = WV(g) * dy;
                 vadd(&a1, wdy * dy);
-                vadd(&a2, wdp * dp);
                 vadd(&a3, wdy);
-                vadd(&a4, wdp);
             }
-            syy = vout(&a1), spp = vout(&a2), cy = vout(&a3), cp = vout(&a4);
-        }
-        {
-            vlanes a1 = {0}, a2 = {0}, a3 = {0};
-            for (size_t g = 0; g < nv; g += LANES) {
-                const v4d wv = vld(w + g), yv = vld(y + g), pv = vld(p + g);
-                const v4d dy = yv - vmy, dp = pv - vmp, de = (pv - yv) - vme;
-                const v4d wde = wv * de;
-                vadd(&a1, (wv * dy) * dp);
-                vadd(&a2, wde * de);
-                vadd(&a3, wde);
+            syy = vout(&a1), cy = vout(&a3);
+            for (size_t r = nv, j = 0; r < n; r++, j++) {
+                const double dy = y[r] - my, wdy = WS(r) * dy;
+                lane_add(&syy, j, wdy * dy);
+                lane_add(&cy, j, wdy);
             }
-            syp = vout(&a1), see = vout(&a2), ce = vout(&a3);
+        } else {
+            lanes_into(&WP, &a->WP);
+            const double mp = vn__ksum_get(&a->WP) / Wt, me = vn__ksum_get(&a->E) / Wt;
+            const v4d vmp = vsplat(mp), vme = vsplat(me);
+            lanes spp, syp, see, cp, ce;
+            {
+                vlanes a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0};
+                for (size_t g = 0; g < nv; g += LANES) {
+                    const v4d wv = WV(g), dy = vld(y + g) - vmy, dp = vld(p + g) - vmp;
+                    const v4d wdy = wv * dy, wdp = wv * dp;
+                    vadd(&a1, wdy * dy);
+                    vadd(&a2, wdp * dp);
+                    vadd(&a3, wdy);
+                    vadd(&a4, wdp);
+                }
+                syy = vout(&a1), spp = vout(&a2), cy = vout(&a3), cp = vout(&a4);
+            }
+            {
+                vlanes a1 = {0}, a2 = {0}, a3 = {0};
+                for (size_t g = 0; g < nv; g += LANES) {
+                    const v4d wv = WV(g), yv = vld(y + g), pv = vld(p + g);
+                    const v4d dy = yv - vmy, dp = pv - vmp, de = (pv - yv) - vme;
+                    const v4d wde = wv * de;
+                    vadd(&a1, (wv * dy) * dp);
+                    vadd(&a2, wde * de);
+                    vadd(&a3, wde);
+                }
+                syp = vout(&a1), see = vout(&a2), ce = vout(&a3);
+            }
+            for (size_t r = nv, j = 0; r < n; r++, j++) {
+                const double dy = y[r] - my, dp = p[r] - mp, de = (p[r] - y[r]) - me;
+                const double wdy = WS(r) * dy, wdp = WS(r) * dp, wde = WS(r) * de;
+                lane_add(&syy, j, wdy * dy);
+                lane_add(&spp, j, wdp * dp);
+                lane_add(&syp, j, wdy * dp);
+                lane_add(&see, j, wde * de);
+                lane_add(&cy, j, wdy);
+                lane_add(&cp, j, wdp);
+                lane_add(&ce, j, wde);
+            }
+            const double sy = lanes_get(&cy), sp = lanes_get(&cp), se = lanes_get(&ce);
+            a->Spp = fmax(lanes_get(&spp) - sp * sp / Wt, 0.0);
+            a->Syp = lanes_get(&syp) - sy * sp / Wt;
+            a->See = fmax(lanes_get(&see) - se * se / Wt, 0.0);
         }
-        for (size_t r = nv, j = 0; r < n; r++, j++) {
-            const double dy = y[r] - my, dp = p[r] - mp, de = (p[r] - y[r]) - me;
-            const double wdy = w[r] * dy, wdp = w[r] * dp, wde = w[r] * de;
-            lane_add(&syy, j, wdy * dy);
-            lane_add(&spp, j, wdp * dp);
-            lane_add(&syp, j, wdy * dp);
-            lane_add(&see, j, wde * de);
-            lane_add(&cy, j, wdy);
-            lane_add(&cp, j, wdp);
-            lane_add(&ce, j, wde);
-        }
-        const double sy = lanes_get(&cy), sp = lanes_get(&cp), se = lanes_get(&ce);
+        const double sy = lanes_get(&cy);
         a->Syy = fmax(lanes_get(&syy) - sy * sy / Wt, 0.0);
-        a->Spp = fmax(lanes_get(&spp) - sp * sp / Wt, 0.0);
-        a->Syp = lanes_get(&syp) - sy * sp / Wt;
-        a->See = fmax(lanes_get(&see) - se * se / Wt, 0.0);
     }
     if (need & NEED_AY) {
         vlanes v = {0};
         for (size_t g = 0; g < nv; g += LANES)
-            vadd(&v, vld(w + g) * vabs(vld(y + g)));
+            vadd(&v, WV(g) * vabs(vld(y + g)));
         lanes ay = vout(&v);
         for (size_t i = nv; i < n; i++)
-            lane_add(&ay, i & (LANES - 1), w[i] * fabs(y[i]));
+            lane_add(&ay, i & (LANES - 1), WS(i) * fabs(y[i]));
         lanes_into(&ay, &a->AY);
     }
     if (need & NEED_APE) {
@@ -336,7 +362,7 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
             vlanes a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0};
             v4i nz = {0, 0, 0, 0}, nb = {0, 0, 0, 0};
             for (size_t g = 0; g < nv; g += LANES) {
-                const v4d yv = vld(y + g), wv = vld(w + g), e = vld(p + g) - yv;
+                const v4d yv = vld(y + g), wv = WV(g), e = vld(p + g) - yv;
                 const v4d ay = vabs(yv), ae = vabs(e);
                 const v4d den = vpick(ay > eps, ay, eps);
                 const v4d r = ae / den;
@@ -367,14 +393,14 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
             const size_t j = i & (LANES - 1);
             const double e = p[i] - y[i], ay = fabs(y[i]);
             const double den = ay > DBL_EPSILON ? ay : DBL_EPSILON;
-            lane_add(&ape_eps, j, w[i] * (fabs(e) / den));
-            lane_add(&pe_eps, j, w[i] * (e / (y[i] < 0.0 ? -den : den)));
+            lane_add(&ape_eps, j, WS(i) * (fabs(e) / den));
+            lane_add(&pe_eps, j, WS(i) * (e / (y[i] < 0.0 ? -den : den)));
             const bool zero = y[i] == 0.0;
             const double ape = zero ? 0.0 : fabs(e) / ay;
-            lane_add(&ape_nz, j, w[i] * ape);
-            lane_add(&pe_nz, j, zero ? 0.0 : w[i] * (e / y[i]));
-            lane_add(&w_nz, j, zero ? 0.0 : w[i]);
-            lane_add(&ape_big, j, ape > 1.0 ? w[i] * ape : 0.0);
+            lane_add(&ape_nz, j, WS(i) * ape);
+            lane_add(&pe_nz, j, zero ? 0.0 : WS(i) * (e / y[i]));
+            lane_add(&w_nz, j, zero ? 0.0 : WS(i));
+            lane_add(&ape_big, j, ape > 1.0 ? WS(i) * ape : 0.0);
             n_zero += zero;
             n_big += ape > 1.0;
         }
@@ -392,12 +418,12 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         for (size_t g = 0; g < nv; g += LANES) {
             const v4d yv = vld(y + g), pv = vld(p + g);
             const v4d d = vabs(yv) + vabs(pv);
-            vadd(&v, vkeep(d > 0.0, vld(w + g) * ((2.0 * vabs(pv - yv)) / d)));
+            vadd(&v, vkeep(d > 0.0, WV(g) * ((2.0 * vabs(pv - yv)) / d)));
         }
         lanes sm = vout(&v);
         for (size_t i = nv; i < n; i++) {
             const double d = fabs(y[i]) + fabs(p[i]);
-            lane_add(&sm, i & (LANES - 1), d > 0.0 ? w[i] * (2.0 * fabs(p[i] - y[i]) / d) : 0.0);
+            lane_add(&sm, i & (LANES - 1), d > 0.0 ? WS(i) * (2.0 * fabs(p[i] - y[i]) / d) : 0.0);
         }
         lanes_into(&sm, &a->smape);
     }
@@ -409,14 +435,14 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
                 continue;
             }
             const double d = log1p(y[i]) - log1p(p[i]);
-            lane_add(&ms, i & (LANES - 1), w[i] * (d * d));
+            lane_add(&ms, i & (LANES - 1), WS(i) * (d * d));
         }
         lanes_into(&ms, &a->msle);
     }
     if (need & NEED_LOGCOSH) {
         lanes lc = {0};
         for (size_t i = 0; i < n; i++)
-            lane_add(&lc, i & (LANES - 1), w[i] * vn__log_cosh(p[i] - y[i]));
+            lane_add(&lc, i & (LANES - 1), WS(i) * vn__log_cosh(p[i] - y[i]));
         lanes_into(&lc, &a->logcosh);
     }
     for (size_t k = 0; k < plan->nslots; k++) {
@@ -431,23 +457,23 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
             for (size_t g = 0; g < nv; g += LANES) {
                 const v4d e = vld(p + g) - vld(y + g), ae = vabs(e);
                 const v4d h = vpick(ae <= d, 0.5 * e * e, d * (ae - hd));
-                vadd(&v, vld(w + g) * h);
+                vadd(&v, WV(g) * h);
             }
             ls = vout(&v);
             for (size_t i = nv; i < n; i++)
-                lane_add(&ls, i & (LANES - 1), w[i] * vn__huber(p[i] - y[i], q));
+                lane_add(&ls, i & (LANES - 1), WS(i) * vn__huber(p[i] - y[i], q));
             break;
         }
         case SLOT_PSEUDO_HUBER:
             for (size_t i = 0; i < n; i++)
-                lane_add(&ls, i & (LANES - 1), w[i] * vn__pseudo_huber(p[i] - y[i], q));
+                lane_add(&ls, i & (LANES - 1), WS(i) * vn__pseudo_huber(p[i] - y[i], q));
             break;
         case SLOT_TWEEDIE:
             for (size_t i = 0; i < n; i++) {
                 bool bad = false;
                 const double d = vn__tweedie_dev(y[i], p[i], q, &bad);
                 sl->bad += bad;
-                lane_add(&ls, i & (LANES - 1), bad ? 0.0 : w[i] * d);
+                lane_add(&ls, i & (LANES - 1), bad ? 0.0 : WS(i) * d);
             }
             break;
         case SLOT_EXPR: /* vn__acc_fold */
@@ -456,6 +482,19 @@ void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const doub
         }
         lanes_into(&ls, &sl->s);
     }
+}
+
+#undef WV
+#undef WS
+
+VN_CLONES
+void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
+                   const double *w, size_t n)
+{
+    if (w)
+        acc_block(a, plan, y, p, w, n, false);
+    else
+        acc_block(a, plan, y, p, NULL, n, true);
 }
 
 /* t[0..m) added into the lanes (row i in lane i mod LANES, as acc_block's sums), a value
@@ -490,7 +529,7 @@ VN_CLONES
 void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
                   const double *w, const double *const *x, size_t off, size_t n)
 {
-    vn__acc_block(a, plan, y + off, p + off, w + off, n);
+    vn__acc_block(a, plan, y + off, p + off, w ? w + off : NULL, n);
     const vn__xrows xr = {y, p, w, x};
     for (size_t k = 0; k < plan->nslots; k++) {
         const vn__slot *sl = &plan->slots[k];
@@ -513,7 +552,8 @@ void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const doubl
             const double *cols[16];
             for (size_t c = 0; c < um->def->ncolumns; c++)
                 cols[c] = x[um->col[c]] + off;
-            const vn_block b = {n, y + off, p + off, w + off, cols};
+            assert(w || n <= VN_BLOCK_ROWS);
+            const vn_block b = {n, y + off, p + off, w ? w + off : vn__ones, cols};
             um->def->block(vn__acc_state(a, um), &b, um->def->ud);
         }
     }
@@ -556,7 +596,7 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan)
         return;
     }
     const double Wa = vn__ksum_get(&a->W), Wb = vn__ksum_get(&b->W);
-    if (plan->needs & NEED_MOM) {
+    if (plan->needs & (NEED_MOM | NEED_SYY)) { /* (with NEED_SYY alone the rest are 0) */
         const double dy = mean_diff(&a->WY, &a->W, &b->WY, &b->W);
         const double dp = mean_diff(&a->WP, &a->W, &b->WP, &b->W);
         const double de = mean_diff(&a->E, &a->W, &b->E, &b->W);
@@ -600,6 +640,9 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan)
             um->def->merge(vn__acc_state(a, um), vn__acc_state(b, um), um->def->ud);
     }
 }
+
+_Static_assert(VN_BLOCK_ROWS >= VN_EXPR_ROWS, "vn__ones serves a row program's step");
+const double vn__ones[VN_BLOCK_ROWS] = {[0 ... VN_BLOCK_ROWS - 1] = 1.0};
 
 /* x - x is +0.0 (all bits clear) for a finite x, NaN otherwise: OR the bits together. */
 VN_CLONES

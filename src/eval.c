@@ -73,7 +73,6 @@ struct vn_eval {
     bool numeric_slices; /* slices listed by the number in their first by value */
     vn__train *train;    /* training series for the naive scale: vn_eval_train_csv or */
     bool train_arrays;   /* vn_eval_train_series (the two do not mix) */
-    double *ones;    /* VN_BLOCK_ROWS weights of 1, for blocks folded from callers' arrays */
     bool sketch;     /* VN_QUANTILES_SKETCH */
     /* With by columns, every row of the overall slice is also in exactly one other slice,
      * so in ae_mode the overall slice keeps no |e| of its own (8 bytes a row): its |e| are
@@ -135,7 +134,6 @@ void vn_eval_free(vn_eval *ev)
     vn__free(ev->ycol);
     vn__free(ev->pcol);
     vn__free(ev->wcol);
-    vn__free(ev->ones);
     vn__free(ev->cnt);
     vn__train_free(ev->train);
     vn__free(ev);
@@ -598,7 +596,9 @@ static vn_status fold(vn_eval *ev, bool final)
             const size_t n = s->len - at < VN_BLOCK_ROWS ? s->len - at : VN_BLOCK_ROWS;
             if (n < VN_BLOCK_ROWS && !final)
                 break;
-            jobs[j++] = (job){s, s->y, s->p, s->w, (const double *const *)s->x, at, n, true};
+            /* unweighted: every buffered weight is 1 (NULL: the kernels skip them) */
+            jobs[j++] = (job){s, s->y, s->p, ev->weighted ? s->w : NULL,
+                              (const double *const *)s->x, at, n, true};
         }
     }
     const vn_status st = run_fold(ev, jobs, njobs);
@@ -666,13 +666,6 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
 {
     if (!note_abs_errors(ev, s, y, p, n))
         return false;
-    if (!ev->ones) {
-        ev->ones = vn__malloc(VN_BLOCK_ROWS * sizeof *ev->ones);
-        if (!ev->ones)
-            return false;
-        for (size_t i = 0; i < VN_BLOCK_ROWS; i++)
-            ev->ones[i] = 1.0;
-    }
     ev->rows_seen += n;
     size_t at = 0;
     if (s->len > s->done) { /* the partial block first */
@@ -686,7 +679,7 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
     while (n - at >= VN_BLOCK_ROWS) {
         size_t nj = 0;
         for (; nj < BATCH_BLOCKS && n - at >= VN_BLOCK_ROWS; nj++, at += VN_BLOCK_ROWS)
-            jobs[nj] = (job){s, y + at, p + at, ev->ones, NULL, 0, VN_BLOCK_ROWS, false};
+            jobs[nj] = (job){s, y + at, p + at, NULL, NULL, 0, VN_BLOCK_ROWS, false};
         if (run_fold(ev, jobs, nj) != VN_OK)
             return false;
     }
@@ -804,6 +797,8 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
     slice *s = &ev->slices[0];
     const bool direct = !(ev->plan.needs & NEED_STORE) && ev->cols.n == 0;
     enum { CHUNK = 1 << 16 }; /* 16 blocks: work for every thread, 1 MB of each column */
+    if (r->n > CHUNK && keeps_ae(ev, s) && !ae_reserve(ev, s, r->n)) /* |e| room at once */
+        goto nomem;
     size_t at = 0;
     for (; at < r->n; at += CHUNK) {
         const size_t m = r->n - at < CHUNK ? r->n - at : CHUNK;
@@ -1374,7 +1369,7 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
         st = abs_error_quantiles(y, p, w, n, weighted, qs, nq, qv);
     }
     vn__bincache bc = {0};
-    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0};
+    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0, 0, 0.0};
     for (size_t m = 0; st == VN_OK && m < nms; m++) {
         char msg[VN_MSG_LEN];
         vn_value v;
@@ -1394,25 +1389,30 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
 {
     slice *s = &ev->slices[si];
     vn__rowset rows = {s->y,  s->p, s->w, s->len, ev->weighted, nq, qs, qv,
-                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0};
+                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0, 0, 0.0};
     const bool store = ev->plan.needs & NEED_STORE, ae = ae_mode(ev);
     const bool small = ev->min_count && s->acc->n < ev->min_count;
     if (ae) { /* |e| alone was kept: quantiles in place (the handle is spent) */
         if (ev->weighted && !s->aw && s->an && !ae_reserve(ev, s, 0))
             return VN_ERR_NOMEM;
         rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
-                            NULL, 0, NULL, s->ae, false, NULL, 0};
+                            NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0};
         if (nq && s->an && !small) {
-            if (ev->weighted)
+            if (ev->weighted) {
                 VN_TRY(vn__quantiles_weighted(s->ae, s->aw, s->an, qs, nq, qv));
-            else
+            } else if ((rows.top_k = vn__tail_k(s->an)) != 0) {
+                /* and the heavy-tail note's threshold, from the same passes */
+                vn__quantiles_type7_and(s->ae, s->an, qs, nq, qv, s->an - rows.top_k,
+                                        &rows.top_t);
+            } else {
                 vn__quantiles_type7(s->ae, s->an, qs, nq, qv);
+            }
         }
     }
     double rank_err = NAN;
     if (sketch_mode(ev)) { /* the quantiles from the sketch; no rows for the notes */
         rows = (vn__rowset){NULL, NULL, NULL, 0, ev->weighted, nq, qs, qv, NULL, 0, NULL, NULL,
-                            false, NULL, 0};
+                            false, NULL, 0, 0, 0.0};
         if (nq && s->qsk.n && !small)
             vn__sketch_quantiles(&s->qsk, ev->weighted, fmax(s->acc->emax, -s->acc->emin), qs,
                                  nq, qv, &rank_err);
@@ -1698,7 +1698,7 @@ void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
     const slice *sl = &ev->slices[s];
     *rows = (vn__rowset){sl->y,    sl->p, sl->w, sl->len, ev->weighted, 0,
                          NULL,     NULL,  (const double *const *)sl->x, ev->cols.n, NULL, NULL,
-                         false,    NULL,  0};
+                         false,    NULL,  0,    0,     0.0};
 }
 
 vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,

@@ -51,6 +51,7 @@ enum {
     NEED_STORE = 1u << 7, /* the slice's rows are kept for order statistics / ranks */
     NEED_AE = 1u << 8,    /* quantiles of |e|: |e| (and weights) are kept, 8 bytes a row,
                              unless NEED_STORE keeps the rows anyway */
+    NEED_SYY = 1u << 9,   /* Σw·y and the centred moment of y alone (r2): NEED_MOM's subset */
 };
 
 /* Parameterised per-row losses summed in "slots"; the sums of custom expressions
@@ -173,12 +174,13 @@ typedef struct vn__plan {
 
 size_t vn__acc_size(const vn__plan *plan);
 void vn__acc_init(vn__acc *a, const vn__plan *plan);
-/* Folds rows [0, n) (all with w > 0) into a fresh state a: the built-in groups only. */
+/* Folds rows [0, n) (all with w > 0; w NULL: every weight 1) into a fresh state a: the
+ * built-in groups only. */
 void vn__acc_block(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
                    const double *w, size_t n);
-/* Folds rows [off, off + n) of y, p, w and the input columns x[k] (k as in the metric
- * list's names table; NULL when there is none) into a fresh state a: everything,
- * custom metrics' slots included. */
+/* Folds rows [off, off + n) of y, p, w (NULL: every weight 1) and the input columns x[k]
+ * (k as in the metric list's names table; NULL when there is none) into a fresh state
+ * a: everything, custom metrics' slots included. */
 void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const double *p,
                   const double *w, const double *const *x, size_t off, size_t n);
 /* Whether x[0..n) are all finite (vectorised). */
@@ -211,7 +213,14 @@ typedef struct vn__rowset {
     bool train;
     const double *ty;
     size_t tn;
+    /* ae's order statistic of rank n - top_k, when the quantiles' passes found it
+     * (top_k = vn__tail_k(n)); top_k 0: not found (the heavy-tail note selects it). */
+    size_t top_k;
+    double top_t;
 } vn__rowset;
+
+/* How many of n rows are the worst 1 % that the heavy-tail note weighs (0 below 100). */
+static inline size_t vn__tail_k(size_t n) { return n >= 100 ? (n + 99) / 100 : 0; }
 
 /* ---- binary classification: a 0/1 label y and a score ŷ (binary.c) ---- */
 /* The scores of a slice's positive and negative rows, each sorted ascending (with their

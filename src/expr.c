@@ -1022,7 +1022,7 @@ static const double *addr(uint32_t k, double (*R)[VN_EXPR_ROWS], const vn__xrows
     switch (k) {
     case VN_T_Y: return r->y + base;
     case VN_T_P: return r->p + base;
-    case VN_T_W: return r->w + base;
+    case VN_T_W: return r->w ? r->w + base : vn__ones; /* NULL: every weight 1 */
     default: return r->x[k - VN_T_X] + base;
     }
 }

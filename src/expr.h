@@ -105,8 +105,12 @@ vn_status vn__expr_compile(const char *src, size_t len, const char *who, vn__nam
                            vn__expr **out, char *errbuf, size_t errlen);
 void vn__expr_free(vn__expr *x);
 
-/* The columns programs read: rows [off, off + n) of y, p (yhat), w and x[k] (column k of
- * the names table). */
+/* VN_BLOCK_ROWS (>= VN_EXPR_ROWS) weights of 1: a block's weights when the rows came
+ * without any (acc.c). */
+extern const double vn__ones[];
+
+/* The columns programs read: rows [off, off + n) of y, p (yhat), w (NULL: every weight
+ * 1) and x[k] (column k of the names table). */
 typedef struct vn__xrows {
     const double *y, *p, *w;
     const double *const *x;

@@ -26,6 +26,10 @@
  * input (the difference or sum of two values near DBL_MAX), the finite result is
  * returned instead. Allocates nothing. */
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out);
+/* vn__quantiles_type7, and besides the order statistic of rank `rank` (0-based, < n) into
+ * *at_rank, from the same passes over x (rank SIZE_MAX: none). */
+void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
+                             size_t rank, double *at_rank);
 
 /* Rearranges x[lo..hi) (lo <= k < hi) so that x[k] holds the value it would hold if the
  * range were sorted, with x[lo..k) <= x[k] <= x(k..hi): introselect, O(hi - lo) also on
@@ -63,6 +67,9 @@ double vn__top_k_sum(double *x, size_t n, size_t k);
  * that fails), then one compensated pass. Summation order differs from vn__top_k_sum's
  * on the squares, so the last bits may too. */
 double vn__top_k_sumsq(const double *x, size_t n, size_t k);
+/* The same given t, the k-th largest value of x (the order statistic of rank n - k): the
+ * one compensated pass. */
+double vn__top_k_sumsq_at(const double *x, size_t n, size_t k, double t);
 
 /* Average ranks (1-based; ties get the mean of their positions, (first + last)/2, exactly
  * as scipy.stats.rankdata(method='average')) of x[0..n) into ranks[0..n); n may be 0.

@@ -93,11 +93,11 @@ static const metric_def catalog[] = {
     {{"r2", "", "", HIGHER, "1", "coefficient of determination",
       "1 - sum(w*r^2)/sum(w*(y - ybar_w)^2). Constant y: undefined (constant_y), or "
       "scikit-learn's force_finite with --r2-constant sklearn. n < 2: undefined."},
-     MK_R2, NEED_MOM, NOPARAM},
+     MK_R2, NEED_SYY, NOPARAM},
     {{"adjusted_r2", "p", "", HIGHER, "1", "R^2 adjusted for p features",
       "1 - (1 - R^2)(n - 1)/(n - p - 1); needs p (number of features); undefined when "
       "n - p - 1 <= 0."},
-     MK_ADJ_R2, NEED_MOM, PARAM1("p", REQ, 0, 1e15, true, false)},
+     MK_ADJ_R2, NEED_SYY, PARAM1("p", REQ, 0, 1e15, true, false)},
     {{"explained_variance", "", "", HIGHER, "1", "explained variance score",
       "1 - Var_w(y - yhat)/Var_w(y), as scikit-learn; constant y as r2."},
      MK_EXPVAR, NEED_MOM, NOPARAM},
@@ -153,7 +153,7 @@ static const metric_def catalog[] = {
     {{"nrmse", "norm=mean", "", LOWER, "1", "normalised RMSE",
       "rmse / norm of y, norm one of mean (|ybar_w|), range (max - min), std "
       "(population, weighted), iqr (q75 - q25); a zero norm is undefined."},
-     MK_NRMSE, NEED_MOM, PARAM1("norm", 0, 0, 3, true, false)},
+     MK_NRMSE, NEED_SYY, PARAM1("norm", 0, 0, 3, true, false)},
     {{"mda", "", "", HIGHER, "1", "mean directional accuracy",
       "Share of t >= 2 with sign(y_t - y_{t-1}) = sign(yhat_t - y_{t-1}), rows in input "
       "order (per slice). Unweighted. With --series, overall: the unweighted mean of the "

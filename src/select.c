@@ -303,16 +303,35 @@ static double stat_of(const size_t *ranks, const double *vals, size_t nr, size_t
     return vals[j];
 }
 
+/* ranks[0..*nr) ascending and distinct, with r put in its place (room for one more). */
+static void insert_rank(size_t *ranks, size_t *nr, size_t r)
+{
+    size_t j = 0;
+    while (j < *nr && ranks[j] < r)
+        j++;
+    if (j < *nr && ranks[j] == r)
+        return;
+    memmove(ranks + j + 1, ranks + j, (*nr - j) * sizeof *ranks);
+    ranks[j] = r;
+    (*nr)++;
+}
+
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out)
 {
-    assert(n >= 1);
+    vn__quantiles_type7_and(x, n, qs, nq, out, SIZE_MAX, NULL);
+}
+
+void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
+                             size_t rank, double *at_rank)
+{
+    assert(n >= 1 && (rank == SIZE_MAX || rank < n));
     order_state st = {x, n, 0, {SIZE_MAX, SIZE_MAX}};
     const double last = (double)(n - 1);
     /* Large arrays: every order statistic the quantiles need, by radix, in one go. */
     size_t ranks[MAX_STATS];
     double vals[MAX_STATS];
     size_t nr = 0;
-    bool radix = n >= RADIX_MIN && 2 * nq <= MAX_STATS;
+    bool radix = n >= RADIX_MIN && 2 * nq + 1 <= MAX_STATS;
     for (size_t j = 0; radix && j < nq; j++) {
         radix = j == 0 || qs[j - 1] <= qs[j];
         const double h = last * qs[j];
@@ -322,7 +341,11 @@ void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, doubl
             if (nr == 0 || r > ranks[nr - 1])
                 ranks[nr++] = r;
     }
+    if (radix && rank != SIZE_MAX)
+        insert_rank(ranks, &nr, rank);
     radix = radix && radix_stats(x, n, ranks, nr, vals);
+    if (radix && rank != SIZE_MAX)
+        *at_rank = stat_of(ranks, vals, nr, rank);
     for (size_t j = 0; j < nq; j++) {
         const double q = qs[j];
         assert(q >= 0.0 && q <= 1.0);
@@ -347,6 +370,10 @@ void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, doubl
             out[j] = vn__median_numpy(a, b, n % 2 == 0);
         else
             out[j] = vn__lerp_numpy(a, b, t);
+    }
+    if (!radix && rank != SIZE_MAX) { /* x is a permutation of itself: select anew */
+        select_range(x, 0, n, rank);
+        *at_rank = x[rank];
     }
 }
 
@@ -454,6 +481,11 @@ double vn__top_k_sumsq(const double *x, size_t n, size_t k)
         vn__free(sq);
         return s;
     }
+    return vn__top_k_sumsq_at(x, n, k, t);
+}
+
+double vn__top_k_sumsq_at(const double *x, size_t n, size_t k, double t)
+{
     /* the values above the threshold t, then as many copies of t as complete k */
     vn__ksum s = {0.0, 0.0};
     size_t above = 0;
