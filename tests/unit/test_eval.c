@@ -265,6 +265,39 @@ static void test_api_errors(void)
     CHECK(vn_metric_count() >= 36);
 }
 
+/* r2 alone folds only Σw·y and Syy (NEED_SYY); beside pearson every moment is folded:
+ * r2 comes out the same bits either way, weighted or not, and so does nrmse (std). */
+static void test_syy_alone(void)
+{
+    make_data();
+    for (int weighted = 0; weighted < 2; weighted++) {
+        double got[2][2];
+        const char *lists[] = {"r2,nrmse:norm=std", "r2,nrmse:norm=std,pearson_r,explained_variance"};
+        for (int l = 0; l < 2; l++) {
+            vn_eval_config cfg;
+            vn_eval_config_init(&cfg);
+            cfg.metrics = lists[l];
+            vn_eval *ev;
+            char err[256];
+            CHECKF(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK, "%s", err);
+            const vn_rows r = {N, Y, 1, P, 1, weighted ? Wt : NULL, 1, NULL};
+            CHECK(vn_eval_update(ev, &r) == VN_OK);
+            vn_result *res = NULL;
+            CHECK(vn_eval_finish(ev, &res) == VN_OK);
+            for (size_t m = 0; m < 2; m++) {
+                vn_value v;
+                CHECK(vn_result_get(res, 0, m, &v) == VN_OK && isfinite(v.value));
+                got[l][m] = v.value;
+            }
+            vn_result_free(res);
+            vn_eval_free(ev);
+        }
+        CHECKF(unit_same(got[0][0], got[1][0]) && unit_same(got[0][1], got[1][1]),
+               "r2 %.17g vs %.17g, nrmse %.17g vs %.17g", got[0][0], got[1][0], got[0][1],
+               got[1][1]);
+    }
+}
+
 /* A bad value far into a large update from memory: the bulk path checks and takes the
  * rows a chunk at a time, so it has folded the clean chunks before it meets the bad one;
  * the row loop then takes the rest and names the row — on the direct path (no rows
@@ -600,6 +633,7 @@ int main(void)
     RUN(test_api_errors);
     RUN(test_quantiles_with_columns);
     RUN(test_bad_row_deep);
+    RUN(test_syy_alone);
     RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);

@@ -17,8 +17,10 @@
 #include "unit.h"
 
 #include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define FIXTURE "tests/unit/kernel_cases.txt"
@@ -341,6 +343,72 @@ static void test_top_k_small(void)
         z[j] = t;
     }
     CHECK(vn__top_k_sum(z, 1000, 100) == 94950);
+}
+
+/* vn__quantiles_type7_and: the quantiles of vn__quantiles_type7 bit for bit, and the
+ * order statistic of one more rank equal to the sorted array's, on the radix path
+ * (n >= 65536) and the selection path, with the rank inside, beside and between the
+ * quantiles' ranks, on ties too; vn__top_k_sumsq_at with that threshold equals
+ * vn__top_k_sumsq, and the top-k sum of squares of a shuffled 1..n is the closed form. */
+static void test_type7_and(void)
+{
+    const size_t sizes[] = {1, 2, 7, 100, 1000, 65536, 200003};
+    const double qs[] = {0.5, 0.95, 0.99};
+    rng64 r = {7};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        const size_t n = sizes[si];
+        double *x = malloc(n * sizeof *x), *a = malloc(n * sizeof *a), *sorted = malloc(n * sizeof *sorted);
+        CHECK(x && a && sorted);
+        if (!x || !a || !sorted)
+            return;
+        for (int ties = 0; ties < 2; ties++) {
+            for (size_t i = 0; i < n; i++) /* |e|-like: non-negative, heavy-tailed */
+                x[i] = ties ? (double)(rng_next(&r) % 50)
+                            : -log((double)((rng_next(&r) >> 11) + 1) * 0x1p-53) * 3.0;
+            memcpy(sorted, x, n * sizeof *x);
+            qsort(sorted, n, sizeof *sorted, cmp_double);
+            const size_t ranks[] = {0, n - 1, n / 2, n - (n + 99) / 100, (size_t)(0.95 * (double)(n - 1))};
+            for (size_t ri = 0; ri < sizeof ranks / sizeof ranks[0]; ri++) {
+                double want[3], got[3], at = -1.0;
+                memcpy(a, x, n * sizeof *x);
+                vn__quantiles_type7(a, n, qs, 3, want);
+                memcpy(a, x, n * sizeof *x);
+                vn__quantiles_type7_and(a, n, qs, 3, got, ranks[ri], &at);
+                CHECKF(memcmp(want, got, sizeof want) == 0, "n %zu rank %zu", n, ranks[ri]);
+                CHECKF(at == sorted[ranks[ri]], "n %zu rank %zu: %g vs %g", n, ranks[ri], at,
+                       sorted[ranks[ri]]);
+            }
+            if (n >= 100) {
+                const size_t k = (n + 99) / 100;
+                double got[3], t = -1.0;
+                memcpy(a, x, n * sizeof *x);
+                vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t);
+                CHECK(vn__top_k_sumsq_at(x, n, k, t) == vn__top_k_sumsq(x, n, k));
+            }
+        }
+        /* 1..n shuffled: the top k squares sum to S(n) - S(n - k), S(m) = m(m+1)(2m+1)/6 */
+        for (size_t i = 0; i < n; i++)
+            x[i] = (double)(i + 1);
+        for (size_t i = n; i > 1; i--) {
+            const size_t j = (size_t)(rng_next(&r) % i);
+            const double tmp = x[i - 1];
+            x[i - 1] = x[j];
+            x[j] = tmp;
+        }
+        if (n >= 100 && n <= 65536) {
+            const size_t k = (n + 99) / 100;
+            double got[3], t = -1.0;
+            memcpy(a, x, n * sizeof *x);
+            vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t);
+            const double m = (double)n, l = (double)(n - k);
+            const double want = m * (m + 1) * (2 * m + 1) / 6 - l * (l + 1) * (2 * l + 1) / 6;
+            CHECKF(t == (double)(n - k + 1) && vn__top_k_sumsq_at(x, n, k, t) == want,
+                   "n %zu: t %g", n, t);
+        }
+        free(x);
+        free(a);
+        free(sorted);
+    }
 }
 
 static void test_rank_small(void)
@@ -920,6 +988,7 @@ int main(void)
     RUN(test_type7_small);
     RUN(test_weighted_small);
     RUN(test_top_k_small);
+    RUN(test_type7_and);
     RUN(test_rank_small);
     RUN(test_kendall_small);
     RUN(test_kendall_bruteforce);
