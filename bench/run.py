@@ -885,8 +885,19 @@ def write_results(cmd, mi, rows, size_mb, reps, table, inner_lines, mem_table, t
             "`bench/.duckdb-node/`; it needs Node.js, npm and the npm registry.",
             "",
         ]
-    with open(os.path.join(HERE, "RESULTS.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    text = "\n".join(lines)
+    # The sections of the other scripts (bench/python.py, scaling.py, expr.py, ...) stay:
+    # every "## " section of the old file that this run does not write follows it.
+    path = os.path.join(HERE, "RESULTS.md")
+    ours = {ln for ln in lines if ln.startswith("## ")}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+        for part in old.split("\n## ")[1:]:
+            if "## " + part.split("\n", 1)[0] not in ours:
+                text = text.rstrip("\n") + "\n\n## " + part.rstrip("\n") + "\n"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":
