@@ -514,6 +514,7 @@ typedef struct job {
     const double *const *x;
     size_t off, n;
     bool buffered;
+    double *ae; /* NULL, or where the rows' |e| go (ae[i] for row off + i) */
 } job;
 
 typedef struct pool {
@@ -524,6 +525,14 @@ typedef struct pool {
     size_t acc_size;
     atomic_size_t next;
 } pool;
+
+/* |e| of rows y, p [0, n) into ae[0..n) (restrict: a loop GCC vectorises at -O2). */
+static void abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ae[i] = fabs(p[i] - y[i]);
+}
 
 static void *worker(void *arg)
 {
@@ -536,6 +545,8 @@ static void *worker(void *arg)
         vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
         vn__acc_init(a, pl->plan);
         vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
+        if (jb->ae) /* while the rows are in the cache */
+            abs_errors(jb->ae, jb->y + jb->off, jb->p + jb->off, jb->n);
     }
 }
 
@@ -598,7 +609,7 @@ static vn_status fold(vn_eval *ev, bool final)
                 break;
             /* unweighted: every buffered weight is 1 (NULL: the kernels skip them) */
             jobs[j++] = (job){s, s->y, s->p, ev->weighted ? s->w : NULL,
-                              (const double *const *)s->x, at, n, true};
+                              (const double *const *)s->x, at, n, true, NULL};
         }
     }
     const vn_status st = run_fold(ev, jobs, njobs);
@@ -661,11 +672,15 @@ static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double
 /* Unweighted rows y, p [0, n), all finite, into slice s of a plan that keeps no rows:
  * |e| noted (ae_mode), the pending block topped up and folded, then every whole block
  * folded straight from the caller's arrays (no copy), the rest buffered. The blocks are
- * those of the row-by-row path: positions in the slice's row sequence. */
+ * those of the row-by-row path: positions in the slice's row sequence. When the slice
+ * keeps |e|, a block's job writes its rows' |e| into their places (the store is a
+ * multiset: only its quantiles are read), on the pool, after folding them. */
 static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
-    if (!note_abs_errors(ev, s, y, p, n))
+    const bool fuse = keeps_ae(ev, s);
+    if (fuse ? !ae_reserve(ev, s, n) : !note_abs_errors(ev, s, y, p, n))
         return false;
+    double *const ae = fuse ? s->ae + s->an : NULL; /* row i's |e| at ae[i] */
     ev->rows_seen += n;
     size_t at = 0;
     if (s->len > s->done) { /* the partial block first */
@@ -673,15 +688,22 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
         at = at < n ? at : n;
         if (!buffer_rows(ev, s, y, p, at) || fold(ev, false) != VN_OK)
             return false;
+        if (fuse)
+            abs_errors(ae, y, p, at);
     }
     enum { BATCH_BLOCKS = 128 };
     job jobs[BATCH_BLOCKS];
     while (n - at >= VN_BLOCK_ROWS) {
         size_t nj = 0;
         for (; nj < BATCH_BLOCKS && n - at >= VN_BLOCK_ROWS; nj++, at += VN_BLOCK_ROWS)
-            jobs[nj] = (job){s, y + at, p + at, NULL, NULL, 0, VN_BLOCK_ROWS, false};
+            jobs[nj] = (job){s, y + at, p + at, NULL, NULL, 0, VN_BLOCK_ROWS, false,
+                             fuse ? ae + at : NULL};
         if (run_fold(ev, jobs, nj) != VN_OK)
             return false;
+    }
+    if (fuse) {
+        abs_errors(ae + at, y + at, p + at, n - at);
+        s->an += n;
     }
     return buffer_rows(ev, s, y + at, p + at, n - at);
 }
@@ -1403,7 +1425,7 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
             } else if ((rows.top_k = vn__tail_k(s->an)) != 0) {
                 /* and the heavy-tail note's threshold, from the same passes */
                 vn__quantiles_type7_and(s->ae, s->an, qs, nq, qv, s->an - rows.top_k,
-                                        &rows.top_t);
+                                        &rows.top_t, ev->threads);
             } else {
                 vn__quantiles_type7(s->ae, s->an, qs, nq, qv);
             }

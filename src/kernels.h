@@ -27,9 +27,10 @@
  * returned instead. Allocates nothing. */
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out);
 /* vn__quantiles_type7, and besides the order statistic of rank `rank` (0-based, < n) into
- * *at_rank, from the same passes over x (rank SIZE_MAX: none). */
+ * *at_rank, from the same passes over x (rank SIZE_MAX: none). threads > 1 lets the
+ * passes over a large x run on two threads; the results are the same. */
 void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
-                             size_t rank, double *at_rank);
+                             size_t rank, double *at_rank, int threads);
 
 /* Rearranges x[lo..hi) (lo <= k < hi) so that x[k] holds the value it would hold if the
  * range were sorted, with x[lo..k) <= x[k] <= x(k..hi): introselect, O(hi - lo) also on

@@ -21,6 +21,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -229,23 +230,77 @@ static inline uint64_t order_key(double v)
     return u >> 63 ? ~u : u | (1ull << 63);
 }
 
+/* One of the (at most two) parts of x the radix passes split: its histogram (pass 1);
+ * then, for the wanted buckets (slot[b] = 1 + their index), where its values go in buf
+ * (pass 2: fill[k], an index into buf). The parts are x's halves, fixed whatever the
+ * thread count, and part 0's values of a bucket come before part 1's, as a single pass
+ * would put them: the results do not depend on threads. */
+typedef struct radix_part {
+    const double *x;
+    size_t n;
+    size_t *hist;
+    const unsigned char *slot;
+    double *buf;
+    size_t fill[MAX_STATS];
+    int pass;
+} radix_part;
+
+static void *radix_pass(void *arg)
+{
+    radix_part *p = arg;
+    if (p->pass == 1) {
+        for (size_t i = 0; i < p->n; i++)
+            p->hist[order_key(p->x[i]) >> (64 - RADIX_BITS)]++;
+        return NULL;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        const unsigned t = p->slot[order_key(p->x[i]) >> (64 - RADIX_BITS)];
+        if (t)
+            p->buf[p->fill[t - 1]++] = p->x[i];
+    }
+    return NULL;
+}
+
+/* Runs pass `pass` over the np parts, part 1 on a thread of its own when threads > 1. */
+static void radix_parts(radix_part *parts, size_t np, int pass, int threads)
+{
+    pthread_t t;
+    for (size_t k = 0; k < np; k++)
+        parts[k].pass = pass;
+    const bool two = np == 2 && threads > 1 && pthread_create(&t, NULL, radix_pass, &parts[1]) == 0;
+    radix_pass(&parts[0]);
+    if (two)
+        pthread_join(t, NULL);
+    else if (np == 2)
+        radix_pass(&parts[1]);
+}
+
+enum { RADIX_SPLIT = 1 << 20 }; /* from this many values on, x is passed in two halves */
+
 /* The order statistics ranks[0..nr) (ascending, distinct, < n) of x[0..n) into out;
  * x is not modified. False, having done nothing, when the scratch space cannot be had
  * or the wanted buckets hold more than half the values (heavily repeated values): the
- * caller then selects in place. */
-static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t nr, double *out)
+ * caller then selects in place. Large arrays are passed in two halves, on two threads
+ * when threads > 1. */
+static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t nr, double *out,
+                        int threads)
 {
     if (nr == 0 || nr > MAX_STATS)
         return false;
-    size_t *hist = vn__calloc((size_t)1 << RADIX_BITS, sizeof *hist);
-    unsigned char *slot = vn__calloc((size_t)1 << RADIX_BITS, 1);
+    const size_t nb_all = (size_t)1 << RADIX_BITS, np = n >= RADIX_SPLIT ? 2 : 1;
+    size_t *hist = vn__calloc(np * nb_all, sizeof *hist);
+    unsigned char *slot = vn__calloc(nb_all, 1);
     if (!hist || !slot) {
         vn__free(hist);
         vn__free(slot);
         return false;
     }
-    for (size_t i = 0; i < n; i++)
-        hist[order_key(x[i]) >> (64 - RADIX_BITS)]++;
+    radix_part parts[2];
+    parts[0] = (radix_part){.x = x, .n = np == 2 ? n / 2 : n, .hist = hist, .slot = slot};
+    parts[1] = (radix_part){.x = x + n / 2, .n = n - n / 2, .hist = hist + nb_all, .slot = slot};
+    radix_parts(parts, np, 1, threads);
+    for (size_t b = 0; np == 2 && b < nb_all; b++)
+        hist[b] += hist[nb_all + b];
     /* each rank's bucket and its rank inside; the distinct buckets, in order */
     size_t bucket[MAX_STATS], inside[MAX_STATS], kof[MAX_STATS], base[MAX_STATS], size[MAX_STATS];
     size_t nb = 0;
@@ -265,19 +320,18 @@ static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t n
         kof[j] = nb - 1;
     }
     double *buf = total <= n / 2 ? vn__malloc(total * sizeof *buf) : NULL;
-    vn__free(hist);
     if (!buf) {
+        vn__free(hist);
         vn__free(slot);
         return false;
     }
-    size_t fill[MAX_STATS] = {0};
-    for (size_t i = 0; i < n; i++) {
-        const unsigned t = slot[order_key(x[i]) >> (64 - RADIX_BITS)];
-        if (t) {
-            buf[base[t - 1] + fill[t - 1]] = x[i];
-            fill[t - 1]++;
-        }
+    for (size_t k = 0; k < nb; k++) { /* part 0's values of bucket k, then part 1's */
+        parts[0].fill[k] = base[k];
+        parts[1].fill[k] = base[k] + (np == 2 ? size[k] - hist[nb_all + bucket[k]] : 0);
     }
+    parts[0].buf = parts[1].buf = buf;
+    vn__free(hist);
+    radix_parts(parts, np, 2, threads);
     vn__free(slot);
     /* ascending ranks inside a bucket select on a shrinking right part */
     size_t k = 0, lo = 0;
@@ -318,11 +372,11 @@ static void insert_rank(size_t *ranks, size_t *nr, size_t r)
 
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out)
 {
-    vn__quantiles_type7_and(x, n, qs, nq, out, SIZE_MAX, NULL);
+    vn__quantiles_type7_and(x, n, qs, nq, out, SIZE_MAX, NULL, 1);
 }
 
 void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
-                             size_t rank, double *at_rank)
+                             size_t rank, double *at_rank, int threads)
 {
     assert(n >= 1 && (rank == SIZE_MAX || rank < n));
     order_state st = {x, n, 0, {SIZE_MAX, SIZE_MAX}};
@@ -343,7 +397,7 @@ void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, d
     }
     if (radix && rank != SIZE_MAX)
         insert_rank(ranks, &nr, rank);
-    radix = radix && radix_stats(x, n, ranks, nr, vals);
+    radix = radix && radix_stats(x, n, ranks, nr, vals, threads);
     if (radix && rank != SIZE_MAX)
         *at_rank = stat_of(ranks, vals, nr, rank);
     for (size_t j = 0; j < nq; j++) {
@@ -471,7 +525,7 @@ double vn__top_k_sumsq(const double *x, size_t n, size_t k)
         return 0.0;
     const size_t r = n - k;
     double t;
-    if (n < RADIX_MIN || !radix_stats(x, n, &r, 1, &t)) {
+    if (n < RADIX_MIN || !radix_stats(x, n, &r, 1, &t, 1)) {
         double *sq = vn__malloc(n * sizeof *sq);
         if (!sq)
             return NAN;

@@ -352,7 +352,7 @@ static void test_top_k_small(void)
  * vn__top_k_sumsq, and the top-k sum of squares of a shuffled 1..n is the closed form. */
 static void test_type7_and(void)
 {
-    const size_t sizes[] = {1, 2, 7, 100, 1000, 65536, 200003};
+    const size_t sizes[] = {1, 2, 7, 100, 1000, 65536, 200003, 1048577};
     const double qs[] = {0.5, 0.95, 0.99};
     rng64 r = {7};
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
@@ -373,7 +373,7 @@ static void test_type7_and(void)
                 memcpy(a, x, n * sizeof *x);
                 vn__quantiles_type7(a, n, qs, 3, want);
                 memcpy(a, x, n * sizeof *x);
-                vn__quantiles_type7_and(a, n, qs, 3, got, ranks[ri], &at);
+                vn__quantiles_type7_and(a, n, qs, 3, got, ranks[ri], &at, 1 + (int)(ri % 2));
                 CHECKF(memcmp(want, got, sizeof want) == 0, "n %zu rank %zu", n, ranks[ri]);
                 CHECKF(at == sorted[ranks[ri]], "n %zu rank %zu: %g vs %g", n, ranks[ri], at,
                        sorted[ranks[ri]]);
@@ -382,7 +382,7 @@ static void test_type7_and(void)
                 const size_t k = (n + 99) / 100;
                 double got[3], t = -1.0;
                 memcpy(a, x, n * sizeof *x);
-                vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t);
+                vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t, 2);
                 CHECK(vn__top_k_sumsq_at(x, n, k, t) == vn__top_k_sumsq(x, n, k));
             }
         }
@@ -399,7 +399,7 @@ static void test_type7_and(void)
             const size_t k = (n + 99) / 100;
             double got[3], t = -1.0;
             memcpy(a, x, n * sizeof *x);
-            vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t);
+            vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t, 2);
             const double m = (double)n, l = (double)(n - k);
             const double want = m * (m + 1) * (2 * m + 1) / 6 - l * (l + 1) * (2 * l + 1) / 6;
             CHECKF(t == (double)(n - k + 1) && vn__top_k_sumsq_at(x, n, k, t) == want,
