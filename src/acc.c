@@ -209,13 +209,16 @@ static inline __attribute__((always_inline)) void acc_block(vn__acc *a, const vn
         for (size_t g = 0; g < nv; g += LANES) {
             const v4d yv = vld(y + g), pv = vld(p + g), wv = WV(g);
             const v4d e = pv - yv, we = wv * e;
-            vadd(&vW, wv);
+            if (!ones) /* ones: lane j counts its rows, set below */
+                vadd(&vW, wv);
             vadd(&vE, we);
             vadd(&vP, vkeep(e > 0.0, we));
             vadd(&vN, vkeep(e < 0.0, -we));
             vadd(&vE2, we * e);
         }
         W = vout(&vW), E = vout(&vE), POS = vout(&vP), NEG = vout(&vN), E2 = vout(&vE2);
+        for (size_t j = 0; ones && j < LANES; j++) /* nv/4 additions of 1: exact, error 0 */
+            W.s[j] = (double)(nv / LANES), W.c[j] = 0.0;
     }
     /* comparisons, not fmin/fmax: inputs are finite, and libm calls are not inlined */
     double ymin = a->ymin, ymax = a->ymax, pmin = a->pmin, pmax = a->pmax;
@@ -352,6 +355,7 @@ static inline __attribute__((always_inline)) void acc_block(vn__acc *a, const vn
     }
     if (need & NEED_APE) {
         lanes ape_eps, pe_eps, ape_nz, pe_nz, w_nz, ape_big;
+        const bool mpe = need & NEED_PE;
         uint64_t n_zero = 0, n_big = 0;
         const v4d eps = vsplat(DBL_EPSILON);
         const v4i sign = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
@@ -376,18 +380,24 @@ static inline __attribute__((always_inline)) void acc_block(vn__acc *a, const vn
                 const v4d pe = (v4d)((v4i)ape | (neg ^ ((v4i)yv & sign)));
                 const v4i big = ape > 1.0;
                 vadd(&a1, wv * r);
-                vadd(&a2, wv * pe_e);
+                if (mpe) { /* NEED_PE: the signed sums of mpe */
+                    vadd(&a2, wv * pe_e);
+                    vadd(&a4, vkeep(~zero, wv * pe));
+                }
                 vadd(&a3, wv * ape);
-                vadd(&a4, vkeep(~zero, wv * pe));
-                vadd(&a5, vkeep(~zero, wv));
+                if (!ones) /* ones: the count of rows with y != 0, set below */
+                    vadd(&a5, vkeep(~zero, wv));
                 vadd(&a6, vkeep(big, wv * ape));
                 nz -= zero; /* masks are -1 where true */
                 nb -= big;
             }
             ape_eps = vout(&a1), pe_eps = vout(&a2), ape_nz = vout(&a3), pe_nz = vout(&a4);
             w_nz = vout(&a5), ape_big = vout(&a6);
-            for (size_t j = 0; j < LANES; j++)
+            for (size_t j = 0; j < LANES; j++) {
                 n_zero += (uint64_t)nz[j], n_big += (uint64_t)nb[j];
+                if (ones) /* nv/4 - nz[j] additions of 1 and nz[j] of +0: exact */
+                    w_nz.s[j] = (double)(nv / LANES - (uint64_t)nz[j]), w_nz.c[j] = 0.0;
+            }
         }
         for (size_t i = nv; i < n; i++) {
             const size_t j = i & (LANES - 1);

@@ -52,6 +52,7 @@ enum {
     NEED_AE = 1u << 8,    /* quantiles of |e|: |e| (and weights) are kept, 8 bytes a row,
                              unless NEED_STORE keeps the rows anyway */
     NEED_SYY = 1u << 9,   /* Σw·y and the centred moment of y alone (r2): NEED_MOM's subset */
+    NEED_PE = 1u << 10,   /* with NEED_APE: the signed percentage sums of mpe */
 };
 
 /* Parameterised per-row losses summed in "slots"; the sums of custom expressions

@@ -83,7 +83,7 @@ static const metric_def catalog[] = {
     {{"mpe", "", "", NODIR, "%", "mean percentage error (signed)",
       "100*sum(w*e/y)/W; zero policy as mape (eps: e/max(|y|, 2.22e-16) with the sign of "
       "y, + for y = 0)."},
-     MK_MPE, NEED_APE, NOPARAM},
+     MK_MPE, NEED_APE | NEED_PE, NOPARAM},
     {{"msle", "", "", LOWER, "log^2", "mean squared log error",
       "sum(w*(log(1+yhat) - log(1+y))^2)/W; undefined (domain) if any y or yhat <= -1."},
      MK_MSLE, NEED_MSLE, NOPARAM},

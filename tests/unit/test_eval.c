@@ -298,6 +298,49 @@ static void test_syy_alone(void)
     }
 }
 
+/* Rows given with weights all 1 and the same rows without weights: every metric made of
+ * sums the same bits (the kernel skips the weights without them, and counts W and the rows with y != 0
+ * instead of summing ones), with mpe in the list (NEED_PE) and without, in one update and
+ * in uneven chunks, on 1 and 2 threads. */
+static void test_ones_vs_unweighted(void)
+{
+    make_data();
+    static double ones[N];
+    for (size_t i = 0; i < N; i++)
+        ones[i] = 1.0;
+    /* the sums' metrics (weighted quantiles are another definition, by design) */
+    const char *lists[] = {"count,weight_sum,mean_error,mae,mse,rmse,max_error,mape,smape,wmape,"
+                           "mpe,msle,rmsle,r2,adjusted_r2:p=3,explained_variance,huber:delta=0.7,"
+                           "pseudo_huber:delta=2,log_cosh,pinball:q=0.8,poisson_deviance,"
+                           "gamma_deviance,tweedie_deviance:power=3,pearson_r,ccc,nrmse:norm=std",
+                           "count,mae,mape,r2,mean_error,rmse,huber"};
+    for (size_t l = 0; l < 2; l++)
+        for (int threads = 1; threads <= 2; threads++) {
+            vn_result *res[2] = {NULL, NULL};
+            for (int weighted = 0; weighted < 2; weighted++) {
+                vn_eval_config cfg;
+                vn_eval_config_init(&cfg);
+                cfg.metrics = lists[l];
+                cfg.threads = threads;
+                vn_eval *ev;
+                char err[256];
+                CHECKF(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK, "%s", err);
+                const size_t chunk = weighted ? 1000 : N; /* uneven pieces vs one update */
+                for (size_t at = 0; at < N; at += chunk) {
+                    const size_t m = N - at < chunk ? N - at : chunk;
+                    const vn_rows r = {m, Y + at, 1, P + at, 1, weighted ? ones + at : NULL, 1, NULL};
+                    CHECK(vn_eval_update(ev, &r) == VN_OK);
+                }
+                CHECK(vn_eval_finish(ev, &res[weighted]) == VN_OK);
+                vn_eval_free(ev);
+            }
+            if (res[0] && res[1])
+                CHECKF(differences(res[0], res[1]) == 0, "list %zu, %d thread(s)", l, threads);
+            vn_result_free(res[0]);
+            vn_result_free(res[1]);
+        }
+}
+
 /* A bad value far into a large update from memory: the bulk path checks and takes the
  * rows a chunk at a time, so it has folded the clean chunks before it meets the bad one;
  * the row loop then takes the rest and names the row — on the direct path (no rows
@@ -634,6 +677,7 @@ int main(void)
     RUN(test_quantiles_with_columns);
     RUN(test_bad_row_deep);
     RUN(test_syy_alone);
+    RUN(test_ones_vs_unweighted);
     RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);
