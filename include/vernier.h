@@ -1025,15 +1025,16 @@ vn_status vn_report_write(const vn_report_config *cfg, vn_report_format fmt, FIL
  * another format version, truncated or corrupted is refused with a message. Exact
  * metrics stay exact: states of metric lists that need order statistics or intervals
  * carry their rows (24 bytes each), so merging gives the evaluation of all rows.
- * Metrics defined by expressions or in C, and metrics over input columns (coverage,
- * wis, crps_*, ...: vn_eval_column_count > 0), have no byte form in format 1; such
- * evaluations still merge in memory (vn_eval_merge).
+ * Expression metrics over y, yhat, e and w are in it (the metric list carries their
+ * definitions). Metrics defined in C, and metrics over input columns (coverage, wis,
+ * crps_*, expressions naming a column ...: vn_eval_column_count > 0), have no byte form
+ * in format 1; such evaluations still merge in memory (vn_eval_merge).
  * ------------------------------------------------------------------------------- */
 #define VN_STATE_FORMAT 1
 
 /* The state of ev (rows so far; ev is unchanged and stays usable) as a new buffer in
  * *out (free with vn_state_free), *outlen bytes. VN_ERR_USAGE for a failed evaluation or
- * one with expression/C metrics; VN_ERR_NOMEM. Messages in errbuf. */
+ * one with C metrics or metrics over input columns; VN_ERR_NOMEM. Messages in errbuf. */
 vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, char *errbuf,
                               size_t errlen);
 void vn_state_free(void *buf);

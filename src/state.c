@@ -81,17 +81,26 @@ static void put_words(wbuf *b, const void *p, size_t nwords)
 /* The metric list that rebuilds ms[]: their keys, comma-separated. */
 static char *metric_list(const vn__mspec *ms, size_t nms)
 {
+    static const char *const dirs[] = {"lower", "higher", "none"};
     size_t len = 1;
-    for (size_t m = 0; m < nms; m++)
+    for (size_t m = 0; m < nms; m++) {
         len += strlen(ms[m].key) + 1;
+        if (ms[m].kind == MK_EXPR) /* [direction,unit=U]=definition */
+            len += 24 + strlen(ms[m].info->unit) + strlen(ms[m].info->definition);
+    }
     char *s = vn__malloc(len);
     if (!s)
         return NULL;
+    size_t at = 0;
     s[0] = '\0';
     for (size_t m = 0; m < nms; m++) {
-        if (m)
-            strcat(s, ",");
-        strcat(s, ms[m].key);
+        const vn_metric_info *in = ms[m].info;
+        if (ms[m].kind != MK_EXPR)
+            at += (size_t)snprintf(s + at, len - at, "%s%s", m ? "," : "", ms[m].key);
+        else /* the definition the reader compiles again */
+            at += (size_t)snprintf(s + at, len - at, "%s%s[%s%s%s]=%s", m ? "," : "", ms[m].key,
+                                   dirs[in->direction], *in->unit ? ",unit=" : "", in->unit,
+                                   in->definition);
     }
     return s;
 }
@@ -130,9 +139,12 @@ vn_status vn_eval_state_write(const vn_eval *ev, void **out, size_t *outlen, cha
     vn__eval_get_meta(ev, &m);
     VN_RETURN_IF(m.failed, VN_ERR_USAGE, "the evaluation failed: %s", vn_eval_errmsg(ev));
     for (size_t i = 0; i < m.nms; i++)
-        VN_RETURN_IF(m.ms[i].um || m.ms[i].nxcol, VN_ERR_USAGE,
-                     "%s: expression and C metrics, and metrics over input columns, have no "
-                     "byte form in state format %d", m.ms[i].key, VN_STATE_FORMAT);
+        VN_RETURN_IF(m.ms[i].kind != MK_EXPR && (m.ms[i].um || m.ms[i].nxcol), VN_ERR_USAGE,
+                     "%s: C metrics and metrics over input columns have no byte form in state "
+                     "format %d", m.ms[i].key, VN_STATE_FORMAT);
+    VN_RETURN_IF(m.ncols, VN_ERR_USAGE,
+                 "the metrics read the input column \"%s\": metrics over input columns have "
+                 "no byte form in state format %d", m.col_names[0], VN_STATE_FORMAT);
     VN_RETURN_IF(vn__acc_size(m.plan) != 8 * acc_words(m.plan), VN_ERR_USAGE,
                  "this metric plan has no byte form in state format %d", VN_STATE_FORMAT);
     VN_RETURN_IF(vn__eval_derive(ev) != VN_OK, VN_ERR_NOMEM, "out of memory");
@@ -490,6 +502,10 @@ vn_status vn_eval_state_read(const void *buf, size_t len, int threads, vn_eval *
         if (!(m.plan->needs & (NEED_STORE | NEED_AE)) != !(flags & (F_STORE | F_SKETCH)) ||
             ((flags & F_SKETCH) && (m.plan->needs & NEED_STORE))) {
             vn__fmt(errbuf, errlen, "state: its metrics do not match its rows");
+            st = VN_ERR_DATA;
+        } else if (m.ncols) { /* never written: the rows of a state carry no columns */
+            vn__fmt(errbuf, errlen, "state: its metrics read the input column \"%s\", which "
+                    "states do not carry", m.col_names[0]);
             st = VN_ERR_DATA;
         }
     }

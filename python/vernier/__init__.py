@@ -527,9 +527,9 @@ class Accumulator:
     Metrics over input columns (coverage, wis, crps_*, pinball on a quantile column, an
     expression reading a column) take them in update(..., columns=...); such an
     accumulator merges and gives results, but has no byte form in state format 1:
-    to_bytes() and pickling raise ValueError naming the metric. Expression metrics
-    likewise. The forecasting options of evaluate (series, horizon, train) are not
-    available here.
+    to_bytes() and pickling raise ValueError naming the metric. Expression metrics over
+    y, yhat, e and w have a byte form (their definitions travel in it). The forecasting
+    options of evaluate (series, horizon, train) are not available here.
     """
 
     def __init__(self, metrics=None, *, by_names=None, ci=None, seed=None, ci_method="auto",

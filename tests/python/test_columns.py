@@ -250,7 +250,7 @@ def test_accumulator_states_refuse_column_metrics():
     acc = vernier.Accumulator("mae,coverage:lo=p05:hi=p95")
     acc.update(y, p, columns=cols)
     with pytest.raises(ValueError, match=r"coverage:lo=p05:hi=p95: .*metrics over input "
-                                         r"columns, have no byte form in state format 1"):
+                                         r"columns have no byte form in state format 1"):
         acc.to_bytes()
     with pytest.raises(ValueError, match="no byte form"):
         pickle.dumps(acc)

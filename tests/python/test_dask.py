@@ -41,3 +41,25 @@ def test_bad_column_names():
     df = pd.DataFrame({"y": [1.0, 2.0], "p": [1.0, 2.5]})
     with pytest.raises(KeyError, match="nope"):
         vernier.dask.evaluate(dd.from_pandas(df, npartitions=1), "y", "nope")
+
+
+def test_expression_metrics_on_a_local_cluster():
+    """Expression metrics travel in the partitions' states (their definitions in the
+    metric list): the values are numpy's, per slice too."""
+    n = 200_000
+    rng = np.random.default_rng(11)
+    y = np.round(rng.gamma(2.0, 25.0, n), 2)
+    df = pd.DataFrame({"y": y, "yhat": np.round(y * rng.normal(1.0, 0.1, n), 2),
+                       "segment": rng.choice(np.array(["a", "b", "c"]), n)})
+    metrics = "mae,cost=mean(if(y > yhat, 3 * (y - yhat), yhat - y))"
+    ddf = dd.from_pandas(df, npartitions=8)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        got = vernier.dask.evaluate(ddf, "y", "yhat", by="segment", metrics=metrics)
+    cost = np.where(df.y > df.yhat, 3 * (df.y - df.yhat), df.yhat - df.y)
+    assert got.value("cost") == pytest.approx(np.mean(cost), rel=1e-12)
+    for s in got.slices[1:]:
+        seg = s.split("=", 1)[1]
+        m = (df.segment == seg).to_numpy()
+        assert got.value("cost", s) == pytest.approx(np.mean(cost[m]), rel=1e-12), s

@@ -4,13 +4,17 @@
  * split, merged in order, give the evaluation of all rows (to the compensated sums'
  * accuracy: blocks are grouped differently), overall and per slice, also when the parts
  * end with rows not yet folded into a block; merges refused with a message when the
- * input columns differ; no byte form (vn_eval_state_write) for them; vn_eval_column_use.
+ * input columns differ; no byte form (vn_eval_state_write) for them, and a state whose
+ * metric list was altered to read a column is refused (vn_eval_state_read);
+ * vn_eval_column_use.
  * The values of the whole evaluation are checked against sums computed here.
  */
+#include "hash.h"
 #include "unit.h"
 #include "vernier.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define N 10000 /* more than two blocks of 4096 rows */
 #define NM 6
@@ -195,10 +199,61 @@ static void test_refused(void)
     vn_eval_free(b);
 }
 
+/* A state of "mae,c=mean(abs(e) * 2)" whose list is altered to read the column p (the
+ * hash made again): vn_eval_state_read refuses it, naming the column, for its rows carry
+ * no columns. The unaltered state reads back with the value 2·mae. */
+static void test_state_list_reading_a_column(void)
+{
+    vn_eval_config cfg;
+    vn_eval_config_init(&cfg);
+    cfg.metrics = "mae,c=mean(abs(e) * 2)";
+    vn_eval *ev;
+    char err[512];
+    CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK);
+    const double ys[] = {1, 2, 4}, ps[] = {1.5, 2.5, 3};
+    const vn_rows r = {3, ys, 1, ps, 1, NULL, 0, NULL};
+    CHECK(vn_eval_update(ev, &r) == VN_OK);
+    void *buf = NULL;
+    size_t len = 0;
+    CHECKF(vn_eval_state_write(ev, &buf, &len, err, sizeof err) == VN_OK, "%s", err);
+    vn_eval_free(ev);
+    if (!buf)
+        return;
+    vn_eval *back = NULL;
+    CHECK(vn_eval_state_read(buf, len, 1, &back, err, sizeof err) == VN_OK);
+    vn_result *res = NULL;
+    vn_value v;
+    CHECK(back && vn_eval_finish(back, &res) == VN_OK);
+    CHECK(res && vn_result_get(res, 0, 1, &v) == VN_OK && v.value == 4.0 / 3.0);
+    vn_result_free(res);
+    vn_eval_free(back);
+    static const char old[] = "mae,c[lower]=mean(abs(e) * 2)";
+    unsigned char *b = buf, *at = NULL;
+    for (size_t i = 0; i + sizeof old - 1 <= len && !at; i++)
+        if (memcmp(b + i, old, sizeof old - 1) == 0)
+            at = b + i;
+    CHECK(at != NULL);
+    if (at) {
+        at[sizeof old - 3] = 'p'; /* "... * 2)" -> "... * p)": the same length */
+        vn__hash h; /* the hash of every byte before it, little-endian, as the writer */
+        vn__hash_init(&h);
+        vn__hash_update(&h, b, len - 8);
+        const uint64_t hv = vn__hash_final(&h);
+        for (int k = 0; k < 8; k++)
+            b[len - 8 + k] = (unsigned char)(hv >> (8 * k));
+        back = NULL;
+        CHECK(vn_eval_state_read(buf, len, 1, &back, err, sizeof err) == VN_ERR_DATA && !back);
+        CHECKF(strcmp(err, "state: its metrics read the input column \"p\", which states do "
+                           "not carry") == 0, "%s", err);
+    }
+    vn_state_free(buf);
+}
+
 int main(void)
 {
     make_data();
     RUN(test_merge);
     RUN(test_refused);
+    RUN(test_state_list_reading_a_column);
     return unit_summary("merge_columns");
 }
