@@ -681,6 +681,8 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
     if (fuse ? !ae_reserve(ev, s, n) : !note_abs_errors(ev, s, y, p, n))
         return false;
     double *const ae = fuse ? s->ae + s->an : NULL; /* row i's |e| at ae[i] */
+    for (size_t i = 0; fuse && s->aw && i < n; i++) /* weighted before: these rows weigh 1 */
+        s->aw[s->an + i] = 1.0;
     ev->rows_seen += n;
     size_t at = 0;
     if (s->len > s->done) { /* the partial block first */

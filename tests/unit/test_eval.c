@@ -341,6 +341,38 @@ static void test_ones_vs_unweighted(void)
         }
 }
 
+/* Weighted rows first, then a large update without weights: the evaluation is weighted,
+ * so the unweighted rows' |e| go into the store with weight 1 — also when their blocks
+ * are folded straight from the caller's arrays, whose jobs write the |e| (once they did
+ * not write the weights). The same values as passing those rows with weights of 1. */
+static void test_weighted_then_bulk(void)
+{
+    make_data();
+    static double ones[N];
+    for (size_t i = 0; i < N; i++)
+        ones[i] = 1.0;
+    const size_t head = 1000; /* then N - head rows: whole blocks and a partial one */
+    vn_result *res[2] = {NULL, NULL};
+    for (int explicit_ones = 0; explicit_ones < 2; explicit_ones++) {
+        vn_eval_config cfg;
+        vn_eval_config_init(&cfg);
+        cfg.metrics = "mae,medae,p90_abs_error,p99_abs_error";
+        cfg.threads = 2;
+        vn_eval *ev;
+        char err[256];
+        CHECKF(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK, "%s", err);
+        const vn_rows a = {head, Y, 1, P, 1, Wt, 1, NULL};
+        const vn_rows b = {N - head, Y + head, 1, P + head, 1, explicit_ones ? ones : NULL, 1, NULL};
+        CHECK(vn_eval_update(ev, &a) == VN_OK && vn_eval_update(ev, &b) == VN_OK);
+        CHECK(vn_eval_finish(ev, &res[explicit_ones]) == VN_OK);
+        vn_eval_free(ev);
+    }
+    if (res[0] && res[1])
+        CHECK(differences(res[0], res[1]) == 0);
+    vn_result_free(res[0]);
+    vn_result_free(res[1]);
+}
+
 /* A bad value far into a large update from memory: the bulk path checks and takes the
  * rows a chunk at a time, so it has folded the clean chunks before it meets the bad one;
  * the row loop then takes the rest and names the row — on the direct path (no rows
@@ -678,6 +710,7 @@ int main(void)
     RUN(test_bad_row_deep);
     RUN(test_syy_alone);
     RUN(test_ones_vs_unweighted);
+    RUN(test_weighted_then_bulk);
     RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);
