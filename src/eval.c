@@ -651,17 +651,26 @@ static bool buffer_rows(vn_eval *ev, slice *s, const double *y, const double *p,
 
 /* Unweighted rows y, p [0, n) noted in slice s's |e| store (ae_mode) or sketch
  * (sketch_mode), as push() notes one row; the bulk appenders below bypass push(). */
+/* n more unweighted entries in slice s's |e| store: room made, their weights (when the
+ * store keeps weights) 1; *at is where their |e| go (the caller writes them). */
+static bool ae_append(vn_eval *ev, slice *s, size_t n, double **at)
+{
+    if (!ae_reserve(ev, s, n))
+        return false;
+    *at = s->ae + s->an;
+    for (size_t i = 0; s->aw && i < n; i++)
+        s->aw[s->an + i] = 1.0;
+    s->an += n;
+    return true;
+}
+
 static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
+    double *ae;
     if (keeps_ae(ev, s)) {
-        if (!ae_reserve(ev, s, n))
+        if (!ae_append(ev, s, n, &ae))
             return false;
-        double *ae = s->ae + s->an;
-        for (size_t i = 0; i < n; i++)
-            ae[i] = fabs(p[i] - y[i]);
-        for (size_t i = 0; s->aw && i < n; i++)
-            s->aw[s->an + i] = 1.0;
-        s->an += n;
+        abs_errors(ae, y, p, n);
     }
     for (size_t i = 0; sketch_mode(ev) && i < n; i++)
         if (!vn__sketch_add(&s->qsk, fabs(p[i] - y[i]), 1.0, true))
@@ -678,11 +687,9 @@ static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double
 static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
     const bool fuse = keeps_ae(ev, s);
-    if (fuse ? !ae_reserve(ev, s, n) : !note_abs_errors(ev, s, y, p, n))
+    double *ae = NULL; /* fuse: row i's |e| goes to ae[i] */
+    if (fuse ? !ae_append(ev, s, n, &ae) : !note_abs_errors(ev, s, y, p, n))
         return false;
-    double *const ae = fuse ? s->ae + s->an : NULL; /* row i's |e| at ae[i] */
-    for (size_t i = 0; fuse && s->aw && i < n; i++) /* weighted before: these rows weigh 1 */
-        s->aw[s->an + i] = 1.0;
     ev->rows_seen += n;
     size_t at = 0;
     if (s->len > s->done) { /* the partial block first */
@@ -703,10 +710,8 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
         if (run_fold(ev, jobs, nj) != VN_OK)
             return false;
     }
-    if (fuse) {
+    if (fuse)
         abs_errors(ae + at, y + at, p + at, n - at);
-        s->an += n;
-    }
     return buffer_rows(ev, s, y + at, p + at, n - at);
 }
 
