@@ -515,11 +515,13 @@ typedef struct job {
     size_t off, n;
     bool buffered;
     double *ae; /* NULL, or where the rows' |e| go (ae[i] for row off + i) */
+    bool check; /* y and p not yet known finite: the job checks them first */
+    bool bad;   /* (out) check found a value that is not finite; nothing was folded */
 } job;
 
 typedef struct pool {
     const vn__plan *plan;
-    const job *jobs;
+    job *jobs;
     size_t njobs;
     unsigned char *states; /* njobs states of acc_size bytes */
     size_t acc_size;
@@ -541,9 +543,14 @@ static void *worker(void *arg)
         const size_t j = atomic_fetch_add(&pl->next, 1);
         if (j >= pl->njobs)
             return NULL;
-        const job *jb = &pl->jobs[j];
+        job *jb = &pl->jobs[j];
         vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
         vn__acc_init(a, pl->plan);
+        if (jb->check && !(vn__all_finite(jb->y + jb->off, jb->n) &&
+                           vn__all_finite(jb->p + jb->off, jb->n))) {
+            jb->bad = true; /* the evaluation is spent: the caller fails it */
+            continue;
+        }
         vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
         if (jb->ae) /* while the rows are in the cache */
             abs_errors(jb->ae, jb->y + jb->off, jb->p + jb->off, jb->n);
@@ -568,7 +575,7 @@ static void run_jobs(pool *pl, int threads)
 
 /* Folds jobs[0..njobs) (blocks in each slice's row order) on the pool and merges their
  * states into their slices in that order. */
-static vn_status run_fold(vn_eval *ev, const job *jobs, size_t njobs)
+static vn_status run_fold(vn_eval *ev, job *jobs, size_t njobs)
 {
     pool pl = {.plan = &ev->plan, .jobs = jobs, .njobs = njobs,
                .acc_size = vn__acc_size(&ev->plan)};
@@ -609,7 +616,7 @@ static vn_status fold(vn_eval *ev, bool final)
                 break;
             /* unweighted: every buffered weight is 1 (NULL: the kernels skip them) */
             jobs[j++] = (job){s, s->y, s->p, ev->weighted ? s->w : NULL,
-                              (const double *const *)s->x, at, n, true, NULL};
+                              (const double *const *)s->x, at, n, true, NULL, false, false};
         }
     }
     const vn_status st = run_fold(ev, jobs, njobs);
@@ -678,23 +685,40 @@ static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double
     return true;
 }
 
-/* Unweighted rows y, p [0, n), all finite, into slice s of a plan that keeps no rows:
- * |e| noted (ae_mode), the pending block topped up and folded, then every whole block
- * folded straight from the caller's arrays (no copy), the rest buffered. The blocks are
- * those of the row-by-row path: positions in the slice's row sequence. When the slice
- * keeps |e|, a block's job writes its rows' |e| into their places (the store is a
- * multiset: only its quantiles are read), on the pool, after folding them. */
-static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
+/* Unweighted rows y, p [0, n) into slice s of a plan that keeps no rows: |e| noted
+ * (ae_mode), the pending block topped up and folded, then every whole block folded
+ * straight from the caller's arrays (no copy), the rest buffered. The blocks are those
+ * of the row-by-row path: positions in the slice's row sequence. When the slice keeps
+ * |e|, a block's job writes its rows' |e| into their places (the store is a multiset:
+ * only its quantiles are read), on the pool, after folding them.
+ *
+ * With check, the rows are not yet known finite: each job checks its own block first,
+ * on the pool, while the rows come into the cache (the rows outside whole blocks are
+ * checked here). *ok is then the number of leading rows taken before the first block
+ * with a value that is not finite (n when there is none); when *ok < n the evaluation
+ * holds more than those rows and must be failed: the caller's row loop names the row. */
+static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p, size_t n,
+                        bool check, size_t *ok)
 {
+    *ok = n;
     const bool fuse = keeps_ae(ev, s);
-    double *ae = NULL; /* fuse: row i's |e| goes to ae[i] */
-    if (fuse ? !ae_append(ev, s, n, &ae) : !note_abs_errors(ev, s, y, p, n))
-        return false;
-    ev->rows_seen += n;
     size_t at = 0;
     if (s->len > s->done) { /* the partial block first */
         at = VN_BLOCK_ROWS - (s->len - s->done);
         at = at < n ? at : n;
+    }
+    size_t tail = at + (n - at) / VN_BLOCK_ROWS * VN_BLOCK_ROWS;
+    if (check && !(vn__all_finite(y, at) && vn__all_finite(p, at))) {
+        *ok = 0;
+        return true;
+    }
+    if (check && !(vn__all_finite(y + tail, n - tail) && vn__all_finite(p + tail, n - tail)))
+        n = tail, *ok = tail; /* the whole blocks before them still go */
+    double *ae = NULL; /* fuse: row i's |e| goes to ae[i] */
+    if (fuse ? !ae_append(ev, s, n, &ae) : !note_abs_errors(ev, s, y, p, n))
+        return false;
+    ev->rows_seen += n;
+    if (at > 0) {
         if (!buffer_rows(ev, s, y, p, at) || fold(ev, false) != VN_OK)
             return false;
         if (fuse)
@@ -706,9 +730,15 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
         size_t nj = 0;
         for (; nj < BATCH_BLOCKS && n - at >= VN_BLOCK_ROWS; nj++, at += VN_BLOCK_ROWS)
             jobs[nj] = (job){s, y + at, p + at, NULL, NULL, 0, VN_BLOCK_ROWS, false,
-                             fuse ? ae + at : NULL};
+                             fuse ? ae + at : NULL, check, false};
         if (run_fold(ev, jobs, nj) != VN_OK)
             return false;
+        for (size_t j = 0; j < nj; j++)
+            if (jobs[j].bad) {
+                *ok = (size_t)(jobs[j].y - y);
+                ev->rows_seen -= n - *ok; /* the row loop counts them again */
+                return true;
+            }
     }
     if (fuse)
         abs_errors(ae + at, y + at, p + at, n - at);
@@ -776,8 +806,9 @@ static bool append_sliced(vn_eval *ev, const vn_rows *r)
     if (!ok)
         return false;
     slice *all = &ev->slices[0];
+    size_t taken; /* all: the rows are checked */
     if (!r->w && !(ev->plan.needs & NEED_STORE)) {
-        if (!fold_direct(ev, all, r->y, r->yhat, r->n)) {
+        if (!fold_direct(ev, all, r->y, r->yhat, r->n, false, &taken)) {
             fail(ev, VN_ERR_NOMEM, "out of memory");
             return true;
         }
@@ -806,15 +837,15 @@ static bool append_sliced(vn_eval *ev, const vn_rows *r)
     return true;
 }
 
-/* The common case of rows from memory — contiguous, unweighted, unsliced — appended a
- * chunk at a time, and folded after each chunk (the blocks are the same: they are
- * positions in the slice's row sequence): straight from the caller's arrays when the
- * plan keeps no rows (fold_direct), else with memcpy instead of row by row. A chunk is
- * checked (finite values) just before it is taken, while its rows are in the cache.
- * Returns false, having done nothing, when the rows are not such; true when it took the
- * rows before the chunk that holds the first bad one, or all rows (*taken says how
- * many: the row loop takes the rest, and names the bad row), or ev->failed
- * (VN_ERR_NOMEM). */
+/* The common case of rows from memory — contiguous, unweighted, unsliced: straight
+ * from the caller's arrays when the plan keeps no rows (fold_direct: every block a job
+ * that checks its rows are finite and folds them), else appended a chunk at a time with
+ * memcpy instead of row by row, and folded after each chunk (the blocks are the same:
+ * they are positions in the slice's row sequence); such a chunk is checked (finite
+ * values) just before it is taken, while its rows are in the cache. Returns false,
+ * having done nothing, when the rows are not such; true when it took the rows before
+ * the block or chunk that holds the first bad one, or all rows (*taken says how many:
+ * the row loop takes the rest, and names the bad row), or ev->failed (VN_ERR_NOMEM). */
 static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
                          const ptrdiff_t *strides, size_t *taken)
 {
@@ -824,7 +855,11 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
         if (strides && strides[k] != 1)
             return false;
     slice *s = &ev->slices[0];
-    const bool direct = !(ev->plan.needs & NEED_STORE) && ev->cols.n == 0;
+    if (!(ev->plan.needs & NEED_STORE) && ev->cols.n == 0) {
+        if (!fold_direct(ev, s, r->y, r->yhat, r->n, true, taken))
+            goto nomem;
+        return true;
+    }
     enum { CHUNK = 1 << 16 }; /* 16 blocks: work for every thread, 1 MB of each column */
     if (r->n > CHUNK && keeps_ae(ev, s) && !ae_reserve(ev, s, r->n)) /* |e| room at once */
         goto nomem;
@@ -836,11 +871,6 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
             finite = vn__all_finite(x[k] + at, m);
         if (!finite)
             break;
-        if (direct) {
-            if (!fold_direct(ev, s, r->y + at, r->yhat + at, m))
-                goto nomem;
-            continue;
-        }
         if (!reserve(ev, s, s->len + m) || !note_abs_errors(ev, s, r->y + at, r->yhat + at, m))
             goto nomem;
         memcpy(s->y + s->len, r->y + at, m * sizeof(double));
@@ -1398,7 +1428,7 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
         st = abs_error_quantiles(y, p, w, n, weighted, qs, nq, qv);
     }
     vn__bincache bc = {0};
-    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0, 0, 0.0};
+    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0, 0, 0.0, 1};
     for (size_t m = 0; st == VN_OK && m < nms; m++) {
         char msg[VN_MSG_LEN];
         vn_value v;
@@ -1418,14 +1448,14 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
 {
     slice *s = &ev->slices[si];
     vn__rowset rows = {s->y,  s->p, s->w, s->len, ev->weighted, nq, qs, qv,
-                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0, 0, 0.0};
+                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0, 0, 0.0, ev->threads};
     const bool store = ev->plan.needs & NEED_STORE, ae = ae_mode(ev);
     const bool small = ev->min_count && s->acc->n < ev->min_count;
     if (ae) { /* |e| alone was kept: quantiles in place (the handle is spent) */
         if (ev->weighted && !s->aw && s->an && !ae_reserve(ev, s, 0))
             return VN_ERR_NOMEM;
         rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
-                            NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0};
+                            NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0, ev->threads};
         if (nq && s->an && !small) {
             if (ev->weighted) {
                 VN_TRY(vn__quantiles_weighted(s->ae, s->aw, s->an, qs, nq, qv));
@@ -1441,7 +1471,7 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
     double rank_err = NAN;
     if (sketch_mode(ev)) { /* the quantiles from the sketch; no rows for the notes */
         rows = (vn__rowset){NULL, NULL, NULL, 0, ev->weighted, nq, qs, qv, NULL, 0, NULL, NULL,
-                            false, NULL, 0, 0, 0.0};
+                            false, NULL, 0, 0, 0.0, ev->threads};
         if (nq && s->qsk.n && !small)
             vn__sketch_quantiles(&s->qsk, ev->weighted, fmax(s->acc->emax, -s->acc->emin), qs,
                                  nq, qv, &rank_err);
@@ -1727,7 +1757,7 @@ void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
     const slice *sl = &ev->slices[s];
     *rows = (vn__rowset){sl->y,    sl->p, sl->w, sl->len, ev->weighted, 0,
                          NULL,     NULL,  (const double *const *)sl->x, ev->cols.n, NULL, NULL,
-                         false,    NULL,  0,    0,     0.0};
+                         false,    NULL,  0,    0,     0.0,  ev->threads};
 }
 
 vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,

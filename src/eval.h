@@ -218,6 +218,7 @@ typedef struct vn__rowset {
      * (top_k = vn__tail_k(n)); top_k 0: not found (the heavy-tail note selects it). */
     size_t top_k;
     double top_t;
+    int threads; /* the evaluation's (0: one) */
 } vn__rowset;
 
 /* How many of n rows are the worst 1 % that the heavy-tail note weighs (0 below 100). */

@@ -360,13 +360,15 @@ class Result:
 def evaluate(y_true, y_pred, *, metrics=None, sample_weight=None, by=None, columns=None,
              series=None, horizon=None, train=None, train_y="y", train_time=None,
              train_series=None, ci=None, seed=None, ci_method="auto", resamples=2000,
-             zero="nan", r2_constant="undefined", min_count=0, threads=1,
+             zero="nan", r2_constant="undefined", min_count=0, threads=0,
              quantiles="exact", task="regression"):
     """Evaluates predictions against actuals: the metric battery (or `metrics`, a list or
     a comma-separated string in the CLI's spelling, e.g. "mae,huber:delta=2"), overall
     and per slice of `by` (a sequence of labels, a pandas Series or DataFrame, or a dict
     name -> labels), with confidence intervals at level `ci` (True = 0.95). Returns a
-    Result. The GIL is released while the rows are evaluated. quantiles="sketch" computes
+    Result. The GIL is released while the rows are evaluated, on `threads` worker threads
+    (0, the default: one per CPU, as the CLI; the values are the same, bit for bit, for any
+    count). quantiles="sketch" computes
     medae and pNN_abs_error from a mergeable sketch (within 0.39 % of exact; the rank
     error in the notes) instead of keeping |e| of every row. task="binary": y_true is a
     0/1 label and y_pred a score; the default battery becomes the classification one
@@ -462,7 +464,7 @@ def _compare_args(y_true, baseline, candidate, sample_weight, by):
 def compare(y_true, baseline, candidate, *, metrics=None, sample_weight=None, by=None,
             columns=None, primary=None, guards=(), level=0.95, method="auto",
             resamples=2000, seed=None, horizon=1, dm_losses=None, zero="nan",
-            r2_constant="undefined", min_count=0, threads=1):
+            r2_constant="undefined", min_count=0, threads=0):
     """Champion (baseline) against challenger (candidate) on the same rows, as
     `vernier compare`: paired differences with intervals and Holm-adjusted p-values, a
     verdict per metric, the Diebold-Mariano test, guards ("mean_error",
@@ -483,7 +485,7 @@ def compare(y_true, baseline, candidate, *, metrics=None, sample_weight=None, by
 
 def report(y_true, y_pred, *, candidate=None, format="html", title=None, metrics=None,
            sample_weight=None, by=None, columns=None, ci=None, seed=None, primary=None,
-           guards=(), zero="nan", r2_constant="undefined", min_count=0, threads=1):
+           guards=(), zero="nan", r2_constant="undefined", min_count=0, threads=0):
     """The report of `vernier report` as a str: the self-contained HTML page
     (format="html") or the Markdown model card (format="md"). With candidate, y_pred is
     the baseline and the report shows the comparison (ci is then its level). columns:

@@ -379,22 +379,30 @@ static void test_weighted_then_bulk(void)
  * kept) and the copying one (a metric reads an input column), for y, yhat and a column. */
 static void test_bad_row_deep(void)
 {
-    enum { M = 200000 };
+    /* More than one batch of 128 blocks of 4096 rows, and a tail of 3,616 rows. */
+    enum { M = 700000 };
     double *y = malloc(M * sizeof *y), *p = malloc(M * sizeof *p), *x = malloc(M * sizeof *x);
     CHECK(y && p && x);
     if (!y || !p || !x)
         goto out;
     const struct {
         const char *metrics;
-        size_t row;  /* 0-based */
+        size_t lead; /* good rows given in an update before, leaving a partial block */
+        size_t row;  /* 0-based, in the big update */
         int which;   /* 0 y, 1 yhat, 2 the column */
         double bad;
         const char *want;
     } cases[] = {
-        {"mae,p95_abs_error", 150000, 0, NAN, "row 150001: y is not finite (nan)"},
-        {"mae", 65536, 1, INFINITY, "row 65537: yhat is not finite (inf)"},
-        {"mae,c=mean(abs(e) * x)", 70000, 2, -INFINITY, "row 70001: column \"x\" is not finite (-inf)"},
-        {"mae,c=mean(abs(e) * x)", 199999, 0, NAN, "row 200000: y is not finite (nan)"},
+        {"mae,p95_abs_error", 0, 150000, 0, NAN, "row 150001: y is not finite (nan)"},
+        {"mae", 0, 65536, 1, INFINITY, "row 65537: yhat is not finite (inf)"},
+        {"mae,p99_abs_error", 0, 600000, 1, NAN, "row 600001: yhat is not finite (nan)"},
+        {"mae,p99_abs_error", 0, M - 1, 0, -INFINITY, "row 700000: y is not finite (-inf)"},
+        {"mae,p99_abs_error", 1000, 5, 1, NAN, "row 1006: yhat is not finite (nan)"},
+        {"mae", 1000, 3096, 0, NAN, "row 4097: y is not finite (nan)"},
+        {"rmse,medae", 1000, 530000, 0, INFINITY, "row 531001: y is not finite (inf)"},
+        {"rmse,medae", 1000, M - 2, 1, NAN, "row 700999: yhat is not finite (nan)"},
+        {"mae,c=mean(abs(e) * x)", 0, 70000, 2, -INFINITY, "row 70001: column \"x\" is not finite (-inf)"},
+        {"mae,c=mean(abs(e) * x)", 0, 199999, 0, NAN, "row 200000: y is not finite (nan)"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         for (size_t i = 0; i < M; i++) {
@@ -402,7 +410,6 @@ static void test_bad_row_deep(void)
             p[i] = y[i] + 0.5;
             x[i] = 2.0;
         }
-        (cases[c].which == 0 ? y : cases[c].which == 1 ? p : x)[cases[c].row] = cases[c].bad;
         vn_eval_config cfg;
         vn_eval_config_init(&cfg);
         cfg.metrics = cases[c].metrics;
@@ -411,10 +418,15 @@ static void test_bad_row_deep(void)
         char err[256];
         CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK);
         const double *cols[] = {x};
+        const double *const *xs = vn_eval_column_count(ev) ? cols : NULL;
+        if (cases[c].lead) { /* good rows: the first of the arrays */
+            const vn_rows r0 = {cases[c].lead, y, 1, p, 1, NULL, 0, NULL};
+            CHECK(vn_eval_update_columns(ev, &r0, xs, NULL) == VN_OK);
+        }
+        (cases[c].which == 0 ? y : cases[c].which == 1 ? p : x)[cases[c].row] = cases[c].bad;
         const vn_rows r = {M, y, 1, p, 1, NULL, 0, NULL};
-        CHECK(vn_eval_update_columns(ev, &r, vn_eval_column_count(ev) ? cols : NULL, NULL) ==
-              VN_ERR_DATA);
-        CHECKF(strcmp(vn_eval_errmsg(ev), cases[c].want) == 0, "%s", vn_eval_errmsg(ev));
+        CHECK(vn_eval_update_columns(ev, &r, xs, NULL) == VN_ERR_DATA);
+        CHECKF(strcmp(vn_eval_errmsg(ev), cases[c].want) == 0, "case %zu: %s", c, vn_eval_errmsg(ev));
         vn_result *res = NULL;
         CHECK(vn_eval_finish(ev, &res) != VN_OK && res == NULL);
         vn_eval_free(ev);
