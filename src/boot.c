@@ -986,7 +986,7 @@ static vn_status finish(const vn__counter *c, const double (*sum)[2], const tall
                     : r->weighted ? quantile_weighted(c, tl, cnt, W, c->qs[j])
                                   : quantile_type7(c, tl, cnt, N, c->qs[j]);
     const vn__rowset qrows = {NULL, NULL, NULL, (size_t)N, r->weighted, c->nq, c->qs, fb->qv,
-                              NULL, 0, NULL, NULL, false, NULL, 0, 0, 0.0, 1};
+                              NULL, 0, NULL, NULL, false, NULL, 0, 0, 0.0};
     for (size_t m = 0; m < c->nms; m++) {
         if (!c->has[m])
             continue;

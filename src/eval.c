@@ -1428,7 +1428,7 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
         st = abs_error_quantiles(y, p, w, n, weighted, qs, nq, qv);
     }
     vn__bincache bc = {0};
-    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0, 0, 0.0, 1};
+    const vn__rowset rows = {y, p, w, n, weighted, nq, qs, qv, x, nx, &bc, NULL, false, NULL, 0, 0, 0.0};
     for (size_t m = 0; st == VN_OK && m < nms; m++) {
         char msg[VN_MSG_LEN];
         vn_value v;
@@ -1448,21 +1448,23 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
 {
     slice *s = &ev->slices[si];
     vn__rowset rows = {s->y,  s->p, s->w, s->len, ev->weighted, nq, qs, qv,
-                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0, 0, 0.0, ev->threads};
+                       (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0, 0, 0.0};
     const bool store = ev->plan.needs & NEED_STORE, ae = ae_mode(ev);
     const bool small = ev->min_count && s->acc->n < ev->min_count;
     if (ae) { /* |e| alone was kept: quantiles in place (the handle is spent) */
         if (ev->weighted && !s->aw && s->an && !ae_reserve(ev, s, 0))
             return VN_ERR_NOMEM;
         rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
-                            NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0, ev->threads};
+                            NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0};
         if (nq && s->an && !small) {
             if (ev->weighted) {
                 VN_TRY(vn__quantiles_weighted(s->ae, s->aw, s->an, qs, nq, qv));
             } else if ((rows.top_k = vn__tail_k(s->an)) != 0) {
-                /* and the heavy-tail note's threshold, from the same passes */
-                vn__quantiles_type7_and(s->ae, s->an, qs, nq, qv, s->an - rows.top_k,
-                                        &rows.top_t, ev->threads);
+                /* and the heavy-tail note's sum of the largest squares, from the same
+                 * passes */
+                double t;
+                vn__quantiles_type7_and(s->ae, s->an, qs, nq, qv, s->an - rows.top_k, &t,
+                                        &rows.top_sq, ev->threads);
             } else {
                 vn__quantiles_type7(s->ae, s->an, qs, nq, qv);
             }
@@ -1471,7 +1473,7 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
     double rank_err = NAN;
     if (sketch_mode(ev)) { /* the quantiles from the sketch; no rows for the notes */
         rows = (vn__rowset){NULL, NULL, NULL, 0, ev->weighted, nq, qs, qv, NULL, 0, NULL, NULL,
-                            false, NULL, 0, 0, 0.0, ev->threads};
+                            false, NULL, 0, 0, 0.0};
         if (nq && s->qsk.n && !small)
             vn__sketch_quantiles(&s->qsk, ev->weighted, fmax(s->acc->emax, -s->acc->emin), qs,
                                  nq, qv, &rank_err);
@@ -1757,7 +1759,7 @@ void vn__eval_slice_rows(const vn_eval *ev, size_t s, vn__rowset *rows)
     const slice *sl = &ev->slices[s];
     *rows = (vn__rowset){sl->y,    sl->p, sl->w, sl->len, ev->weighted, 0,
                          NULL,     NULL,  (const double *const *)sl->x, ev->cols.n, NULL, NULL,
-                         false,    NULL,  0,    0,     0.0,  ev->threads};
+                         false,    NULL,  0,    0,     0.0};
 }
 
 vn_status vn__eval_set_input(vn_eval *ev, const char *source, const char *y, const char *yhat,

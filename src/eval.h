@@ -214,11 +214,11 @@ typedef struct vn__rowset {
     bool train;
     const double *ty;
     size_t tn;
-    /* ae's order statistic of rank n - top_k, when the quantiles' passes found it
-     * (top_k = vn__tail_k(n)); top_k 0: not found (the heavy-tail note selects it). */
+    /* The sum of the squares of ae's top_k largest values, when the quantiles' passes
+     * found it (top_k = vn__tail_k(n)); top_k 0: not found (the heavy-tail note selects
+     * them). */
     size_t top_k;
-    double top_t;
-    int threads; /* the evaluation's (0: one) */
+    double top_sq;
 } vn__rowset;
 
 /* How many of n rows are the worst 1 % that the heavy-tail note weighs (0 below 100). */

@@ -27,10 +27,13 @@
  * returned instead. Allocates nothing. */
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out);
 /* vn__quantiles_type7, and besides the order statistic of rank `rank` (0-based, < n) into
- * *at_rank, from the same passes over x (rank SIZE_MAX: none). threads > 1 lets the
- * passes over a large x run on two threads; the results are the same. */
+ * *at_rank, from the same passes over x (rank SIZE_MAX: none), and when tail_sq is not
+ * NULL (x >= 0) the sum of the squares of the n - rank values from that rank up (equal
+ * values counted as copies of it), in one order or another (the last bits depend on the
+ * path). threads > 1 lets the passes over a large x run on two threads; the results are
+ * the same. */
 void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
-                             size_t rank, double *at_rank, int threads);
+                             size_t rank, double *at_rank, double *tail_sq, int threads);
 
 /* Rearranges x[lo..hi) (lo <= k < hi) so that x[k] holds the value it would hold if the
  * range were sorted, with x[lo..k) <= x[k] <= x(k..hi): introselect, O(hi - lo) also on
@@ -64,9 +67,9 @@ vn_status vn__quantiles_weighted(double *x, double *w, size_t n, const double *q
 double vn__top_k_sum(double *x, size_t n, size_t k);
 
 /* Sum of the squares of the k largest values of x[0..n) (all >= 0, k <= n), x untouched:
- * the k-th largest by radix selection (scratch: a few hundred KB, or a copy of x when
- * that fails), then one compensated pass. Summation order differs from vn__top_k_sum's
- * on the squares, so the last bits may too. */
+ * the k-th largest and the compensated sum from the passes of radix selection (scratch:
+ * a few hundred KB), or, when that fails, the squares' vn__top_k_sum over a copy of x.
+ * Summation orders differ between the paths, so the last bits may too. */
 double vn__top_k_sumsq(const double *x, size_t n, size_t k);
 /* The same given t, the k-th largest value of x (the order statistic of rank n - k): the
  * one compensated pass; from 2^20 values on over x's two halves, merged in order, the

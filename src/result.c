@@ -177,9 +177,7 @@ static vn_status tail_note(vn_result *res, size_t s, const vn__acc *a, const vn_
     if (rows && rows->n >= 100) {
         k = vn__tail_k(rows->n);
         if (rows->ae && !rows->w) { /* unweighted |e|: the largest e² are the largest |e| */
-            share = (rows->top_k == k ? vn__top_k_sumsq_at(rows->ae, rows->n, k, rows->top_t,
-                                                                rows->threads)
-                                      : vn__top_k_sumsq(rows->ae, rows->n, k)) / e2;
+            share = (rows->top_k == k ? rows->top_sq : vn__top_k_sumsq(rows->ae, rows->n, k)) / e2;
         } else {
             double *sq = vn__malloc(rows->n * sizeof *sq);
             if (!sq)

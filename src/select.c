@@ -243,6 +243,11 @@ typedef struct radix_part {
     double *buf;
     size_t fill[MAX_STATS];
     int pass;
+    /* pass 2 with a tail wanted: the squares of the values in buckets above tail_b
+     * (all of them above the tail's order statistic), summed in order, and their count */
+    size_t tail_b;
+    vn__ksum tail_sq;
+    size_t tail_n;
 } radix_part;
 
 static void *radix_pass(void *arg)
@@ -254,9 +259,14 @@ static void *radix_pass(void *arg)
         return NULL;
     }
     for (size_t i = 0; i < p->n; i++) {
-        const unsigned t = p->slot[order_key(p->x[i]) >> (64 - RADIX_BITS)];
+        const size_t b = order_key(p->x[i]) >> (64 - RADIX_BITS);
+        const unsigned t = p->slot[b];
         if (t)
             p->buf[p->fill[t - 1]++] = p->x[i];
+        if (b > p->tail_b) {
+            vn__ksum_add(&p->tail_sq, p->x[i] * p->x[i]);
+            p->tail_n++;
+        }
     }
     return NULL;
 }
@@ -287,9 +297,12 @@ enum { RADIX_SPLIT = 1 << 20 }; /* from this many values on, x is passed in two 
  * x is not modified. False, having done nothing, when the scratch space cannot be had
  * or the wanted buckets hold more than half the values (heavily repeated values): the
  * caller then selects in place. Large arrays are passed in two halves, on two threads
- * when threads > 1. */
+ * when threads > 1. With tail_sq, tail (one of the ranks) asks besides for the sum of
+ * the squares of the n - tail values from that rank up (x >= 0), from the same passes:
+ * the values of the buckets above its bucket as pass 2 meets them (part 0, then part
+ * 1), then the values of its bucket above it, then copies of it. */
 static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t nr, double *out,
-                        int threads)
+                        size_t tail, double *tail_sq, int threads)
 {
     if (nr == 0 || nr > MAX_STATS)
         return false;
@@ -331,10 +344,15 @@ static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t n
         vn__free(slot);
         return false;
     }
+    size_t tj = 0; /* tail's index in ranks */
+    while (tail_sq && ranks[tj] != tail)
+        tj++;
     for (size_t k = 0; k < nb; k++) { /* part 0's values of bucket k, then part 1's */
         parts[0].fill[k] = base[k];
         parts[1].fill[k] = base[k] + (np == 2 ? size[k] - hist[nb_all + bucket[k]] : 0);
     }
+    for (size_t k = 0; k < np; k++)
+        parts[k].tail_b = tail_sq ? bucket[kof[tj]] : nb_all;
     parts[0].buf = parts[1].buf = buf;
     vn__free(hist);
     radix_parts(parts, np, 2, threads);
@@ -349,6 +367,24 @@ static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t n
         select_range(v, lo, size[k], inside[j]);
         out[j] = v[inside[j]];
         lo = inside[j] + 1;
+    }
+    if (tail_sq) {
+        vn__ksum s = parts[0].tail_sq;
+        size_t above = parts[0].tail_n;
+        if (np == 2) {
+            vn__ksum_merge(&s, &parts[1].tail_sq);
+            above += parts[1].tail_n;
+        }
+        const double t = out[tj];
+        const double *v = buf + base[kof[tj]];
+        for (size_t i = 0; i < size[kof[tj]]; i++)
+            if (v[i] > t) {
+                vn__ksum_add(&s, v[i] * v[i]);
+                above++;
+            }
+        for (size_t i = above; i < n - tail; i++)
+            vn__ksum_add(&s, t * t);
+        *tail_sq = vn__ksum_get(&s);
     }
     vn__free(buf);
     return true;
@@ -378,11 +414,11 @@ static void insert_rank(size_t *ranks, size_t *nr, size_t r)
 
 void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, double *out)
 {
-    vn__quantiles_type7_and(x, n, qs, nq, out, SIZE_MAX, NULL, 1);
+    vn__quantiles_type7_and(x, n, qs, nq, out, SIZE_MAX, NULL, NULL, 1);
 }
 
 void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
-                             size_t rank, double *at_rank, int threads)
+                             size_t rank, double *at_rank, double *tail_sq, int threads)
 {
     assert(n >= 1 && (rank == SIZE_MAX || rank < n));
     order_state st = {x, n, 0, {SIZE_MAX, SIZE_MAX}};
@@ -403,7 +439,8 @@ void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, d
     }
     if (radix && rank != SIZE_MAX)
         insert_rank(ranks, &nr, rank);
-    radix = radix && radix_stats(x, n, ranks, nr, vals, threads);
+    radix = radix && radix_stats(x, n, ranks, nr, vals, rank, rank != SIZE_MAX ? tail_sq : NULL,
+                                 threads);
     if (radix && rank != SIZE_MAX)
         *at_rank = stat_of(ranks, vals, nr, rank);
     for (size_t j = 0; j < nq; j++) {
@@ -434,6 +471,8 @@ void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, d
     if (!radix && rank != SIZE_MAX) { /* x is a permutation of itself: select anew */
         select_range(x, 0, n, rank);
         *at_rank = x[rank];
+        if (tail_sq)
+            *tail_sq = vn__top_k_sumsq_at(x, n, n - rank, x[rank], threads);
     }
 }
 
@@ -530,18 +569,17 @@ double vn__top_k_sumsq(const double *x, size_t n, size_t k)
     if (k == 0)
         return 0.0;
     const size_t r = n - k;
-    double t;
-    if (n < RADIX_MIN || !radix_stats(x, n, &r, 1, &t, 1)) {
-        double *sq = vn__malloc(n * sizeof *sq);
-        if (!sq)
-            return NAN;
-        for (size_t i = 0; i < n; i++)
-            sq[i] = x[i] * x[i];
-        const double s = vn__top_k_sum(sq, n, k);
-        vn__free(sq);
+    double t, s;
+    if (n >= RADIX_MIN && radix_stats(x, n, &r, 1, &t, r, &s, 1))
         return s;
-    }
-    return vn__top_k_sumsq_at(x, n, k, t, 1);
+    double *sq = vn__malloc(n * sizeof *sq);
+    if (!sq)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        sq[i] = x[i] * x[i];
+    s = vn__top_k_sum(sq, n, k);
+    vn__free(sq);
+    return s;
 }
 
 /* The squares of the values of one part of x above t, summed in order. */

@@ -348,8 +348,9 @@ static void test_top_k_small(void)
 /* vn__quantiles_type7_and: the quantiles of vn__quantiles_type7 bit for bit, and the
  * order statistic of one more rank equal to the sorted array's, on the radix path
  * (n >= 65536) and the selection path, with the rank inside, beside and between the
- * quantiles' ranks, on ties too; vn__top_k_sumsq_at with that threshold equals
- * vn__top_k_sumsq, and the top-k sum of squares of a shuffled 1..n is the closed form. */
+ * quantiles' ranks, on ties too; the sum of the squares from that rank up the same bits
+ * on 1 and 2 threads and within 1e-15 of the sorted array's (long double), as are
+ * vn__top_k_sumsq and vn__top_k_sumsq_at; for a shuffled 1..n the closed form. */
 static void test_type7_and(void)
 {
     const size_t sizes[] = {1, 2, 7, 100, 1000, 65536, 200003, 1048577};
@@ -373,19 +374,27 @@ static void test_type7_and(void)
                 memcpy(a, x, n * sizeof *x);
                 vn__quantiles_type7(a, n, qs, 3, want);
                 memcpy(a, x, n * sizeof *x);
-                vn__quantiles_type7_and(a, n, qs, 3, got, ranks[ri], &at, 1 + (int)(ri % 2));
+                vn__quantiles_type7_and(a, n, qs, 3, got, ranks[ri], &at, NULL, 1 + (int)(ri % 2));
                 CHECKF(memcmp(want, got, sizeof want) == 0, "n %zu rank %zu", n, ranks[ri]);
                 CHECKF(at == sorted[ranks[ri]], "n %zu rank %zu: %g vs %g", n, ranks[ri], at,
                        sorted[ranks[ri]]);
             }
             if (n >= 100) {
                 const size_t k = (n + 99) / 100;
-                double got[3], t = -1.0;
-                memcpy(a, x, n * sizeof *x);
-                vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t, 2);
-                const double s1 = vn__top_k_sumsq_at(x, n, k, t, 1);
-                CHECK(s1 == vn__top_k_sumsq(x, n, k));
-                CHECK(s1 == vn__top_k_sumsq_at(x, n, k, t, 2)); /* halves from 2^20 on */
+                long double want = 0.0L;
+                for (size_t i = n - k; i < n; i++)
+                    want += (long double)sorted[i] * sorted[i];
+                double got[3], t = -1.0, sq[2];
+                for (int th = 1; th <= 2; th++) {
+                    memcpy(a, x, n * sizeof *x);
+                    vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t, &sq[th - 1], th);
+                }
+                CHECKF(sq[0] == sq[1] && fabsl(sq[0] - want) <= 1e-15L * want,
+                       "n %zu: %.17g %.17g vs %.17Lg", n, sq[0], sq[1], want);
+                const double s2 = vn__top_k_sumsq(x, n, k), s3 = vn__top_k_sumsq_at(x, n, k, t, 2);
+                CHECKF(fabsl(s2 - want) <= 1e-15L * want && fabsl(s3 - want) <= 1e-15L * want,
+                       "n %zu: %.17g %.17g vs %.17Lg", n, s2, s3, want);
+                CHECK(s3 == vn__top_k_sumsq_at(x, n, k, t, 1)); /* halves from 2^20 on */
             }
         }
         /* 1..n shuffled: the top k squares sum to S(n) - S(n - k), S(m) = m(m+1)(2m+1)/6 */
@@ -401,13 +410,15 @@ static void test_type7_and(void)
             /* exact below 2^53 (n <= 200003); beyond, to a few units in the last place
              * (the closed form in long double; n = 1048577 sums in two halves) */
             const size_t k = (n + 99) / 100;
-            double got[3], t = -1.0;
-            memcpy(a, x, n * sizeof *x);
-            vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t, 2);
+            double got[3], t = -1.0, tq[2];
+            for (int th = 1; th <= 2; th++) {
+                memcpy(a, x, n * sizeof *x);
+                vn__quantiles_type7_and(a, n, qs, 3, got, n - k, &t, &tq[th - 1], th);
+            }
             const long double m = (long double)n, l = (long double)(n - k);
             const long double want = m * (m + 1) * (2 * m + 1) / 6 - l * (l + 1) * (2 * l + 1) / 6;
-            for (int th = 1; th <= 2; th++) {
-                const double sq = vn__top_k_sumsq_at(x, n, k, t, th);
+            for (int th = 1; th <= 4; th++) { /* 3, 4: the radix passes' sum */
+                const double sq = th <= 2 ? vn__top_k_sumsq_at(x, n, k, t, th) : tq[th - 3];
                 CHECKF(t == (double)(n - k + 1) &&
                            (n <= 200003 ? sq == (double)want
                                         : fabsl(sq - want) <= 4e-16L * want),
