@@ -764,6 +764,21 @@ static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
             return false;
     }
     const bool ae = ae_mode(ev); /* (the by-slices keep |e| whenever the plan does) */
+    if (!r->w && !ev->weighted && ae && !(ev->plan.needs & NEED_STORE)) {
+        /* the common case: y, p and |e|; no weights (the buffered rows get theirs if the
+         * evaluation becomes weighted: become_weighted) */
+        for (size_t i = 0; i < r->n; i++) {
+            slice *s = &ev->slices[r->slice[i] + 1];
+            const double y = r->y[i], p = r->yhat[i];
+            const size_t at = s->len, a = s->an;
+            s->y[at] = y;
+            s->p[at] = p;
+            s->ae[a] = fabs(p - y);
+            s->len = at + 1;
+            s->an = a + 1;
+        }
+        return true;
+    }
     for (size_t i = 0; i < r->n; i++) {
         const double w = r->w ? r->w[i] : 1.0;
         if (w == 0.0)
@@ -904,6 +919,20 @@ const char *vn_eval_column_use(const vn_eval *ev, size_t i)
     return i < ev->cols.n ? ev->cols.use[i] : NULL;
 }
 
+/* From here on the evaluation is weighted: the rows buffered so far, whose weights an
+ * unweighted evaluation need not write (scatter_sliced), get weight 1. */
+static void become_weighted(vn_eval *ev)
+{
+    if (ev->weighted)
+        return;
+    ev->weighted = true;
+    for (size_t i = 0; i < ev->nslices; i++) {
+        slice *s = &ev->slices[i];
+        for (size_t j = s->done; j < s->len; j++)
+            s->w[j] = 1.0;
+    }
+}
+
 vn_status vn_eval_update(vn_eval *ev, const vn_rows *r)
 {
     return vn_eval_update_columns(ev, r, NULL, NULL);
@@ -934,7 +963,8 @@ vn_status vn_eval_update_columns(vn_eval *ev, const vn_rows *r, const double *co
     }
     if (r->n && (r->w || !r->slice) && !derive_overall(ev, false))
         return fail(ev, VN_ERR_NOMEM, "out of memory");
-    ev->weighted = ev->weighted || r->w != NULL;
+    if (r->w)
+        become_weighted(ev);
     size_t taken = 0; /* rows append_plain took; the row loop takes the rest */
     if (append_plain(ev, r, x, strides, &taken) ? ev->failed || taken == r->n
                                                 : append_sliced(ev, r))
@@ -1801,7 +1831,9 @@ void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v)
 {
     const slice *sl = &ev->slices[s];
     const bool ae = ae_mode(ev);
-    *v = (vn__eval_slice_view){sl->key, sl->keylen, sl->y, sl->p, sl->w, sl->len, sl->done,
+    /* unweighted, the buffered rows' weights may be unwritten (scatter_sliced): none */
+    const double *w = ev->weighted || (ev->plan.needs & NEED_STORE) ? sl->w : NULL;
+    *v = (vn__eval_slice_view){sl->key, sl->keylen, sl->y, sl->p, w, sl->len, sl->done,
                                sl->acc, ae, sl->ae, sl->aw, sl->an,
                                sketch_mode(ev) ? &sl->qsk : NULL, (const double *const *)sl->x};
 }
@@ -1848,7 +1880,8 @@ void vn__eval_add_counts(vn_eval *ev, uint64_t seen, uint64_t zero, uint64_t mis
     ev->rows_zero_weight += zero;
     ev->rows_missing += missing;
     ev->rows_read += read;
-    ev->weighted = ev->weighted || weighted;
+    if (weighted)
+        become_weighted(ev);
 }
 
 vn_status vn__eval_fail(vn_eval *ev, vn_status st, const char *msg)

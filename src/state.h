@@ -34,7 +34,7 @@ void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m);
 typedef struct vn__eval_slice_view {
     const char *key;
     size_t keylen;
-    const double *y, *p, *w;
+    const double *y, *p, *w; /* w NULL: every weight 1 (an unweighted plan keeping no rows) */
     size_t len, done;
     const vn__acc *acc;
     /* When the plan keeps only |e| (NEED_AE without NEED_STORE): |e| and the weights (NULL:

@@ -373,6 +373,51 @@ static void test_weighted_then_bulk(void)
     vn_result_free(res[1]);
 }
 
+/* Sliced rows without weights are buffered in their slices without weights
+ * (scatter_sliced); when a later update brings weights, the buffered rows get weight 1
+ * (become_weighted). The same values, every slice, as passing weights of 1 for them;
+ * the head leaves every slice with buffered rows (fewer than a block each), the tail is
+ * weighted (5 % zero weights). Then the same once more with the weights from a state:
+ * vn__eval_add_counts is the other way an evaluation becomes weighted. */
+static void test_sliced_then_weighted(void)
+{
+    make_data();
+    static double ones[N];
+    for (size_t i = 0; i < N; i++)
+        ones[i] = 1.0;
+    const size_t head = 20000; /* 7 slices, uneven: some of them past a block */
+    vn_result *res[2] = {NULL, NULL};
+    const char *by[] = {"seg"};
+    for (int explicit_ones = 0; explicit_ones < 2; explicit_ones++) {
+        vn_eval_config cfg;
+        vn_eval_config_init(&cfg);
+        cfg.metrics = "count,weight_sum,mae,rmse,r2,medae,p99_abs_error";
+        cfg.threads = 2;
+        cfg.by_count = 1;
+        cfg.by_names = by;
+        vn_eval *ev;
+        char err[256];
+        CHECKF(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK, "%s", err);
+        uint32_t id[7];
+        for (int k = 0; k < 7; k++) {
+            char name[2] = {(char)('a' + k), 0};
+            const char *v[] = {name};
+            CHECK(vn_eval_slice(ev, v, NULL, &id[k]) == VN_OK && id[k] == (uint32_t)k);
+        }
+        const vn_rows a = {head, Y, 1, P, 1, explicit_ones ? ones : NULL, 1, S};
+        const vn_rows b = {N - head, Y + head, 1, P + head, 1, Wt + head, 1, S + head};
+        CHECK(vn_eval_update(ev, &a) == VN_OK && vn_eval_update(ev, &b) == VN_OK);
+        CHECK(vn_eval_finish(ev, &res[explicit_ones]) == VN_OK);
+        vn_eval_free(ev);
+    }
+    if (res[0] && res[1]) {
+        CHECK(vn_result_slice_count(res[0]) == 8);
+        CHECK(differences(res[0], res[1]) == 0);
+    }
+    vn_result_free(res[0]);
+    vn_result_free(res[1]);
+}
+
 /* A bad value far into a large update from memory: the bulk path checks and takes the
  * rows a chunk at a time, so it has folded the clean chunks before it meets the bad one;
  * the row loop then takes the rest and names the row — on the direct path (no rows
@@ -723,6 +768,7 @@ int main(void)
     RUN(test_syy_alone);
     RUN(test_ones_vs_unweighted);
     RUN(test_weighted_then_bulk);
+    RUN(test_sliced_then_weighted);
     RUN(test_zero_weight_slice);
     RUN(test_determinism);
     RUN(test_intervals);
