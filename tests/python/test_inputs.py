@@ -107,6 +107,28 @@ def test_gil_is_released():
     assert spins > 10000, spins
 
 
+def test_default_threads_give_the_one_thread_bits():
+    """evaluate, compare and report default to one thread per CPU (threads=0, as the
+    CLI): the values are those of threads=1, bit for bit, overall and per slice, on rows
+    enough for many blocks and for the two halves of the quantile passes."""
+    import inspect
+    for f in (vernier.evaluate, vernier.compare, vernier.report):
+        assert inspect.signature(f).parameters["threads"].default == 0, f
+    n = 1_200_000
+    rng = np.random.default_rng(12)
+    y = rng.gamma(2.0, 20.0, n)
+    p = y + rng.standard_t(3, n)
+    by = rng.choice(np.array(["a", "b", "c"]), n)
+    m = "count,mae,rmse,mean_error,mape,smape,r2,huber,pinball:q=0.9,medae,p99_abs_error"
+    a = vernier.evaluate(y, p, metrics=m, by=by, zero="eps")
+    b = vernier.evaluate(y, p, metrics=m, by=by, zero="eps", threads=1)
+    assert a.slices == b.slices
+    for s in a.slices:
+        got, want = [a.value(k, s) for k in a.metrics], [b.value(k, s) for k in b.metrics]
+        assert got == want, (s, got, want)
+    assert a.notes == b.notes
+
+
 def test_same_document_as_the_cli(cli, tmp_path):
     rng = np.random.default_rng(3)
     n = 2000
