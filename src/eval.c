@@ -536,6 +536,12 @@ static void abs_errors(double *restrict ae, const double *restrict y, const doub
         ae[i] = fabs(p[i] - y[i]);
 }
 
+/* Whether y and p [0, n) are all finite. */
+static bool rows_finite(const double *y, const double *p, size_t n)
+{
+    return vn__all_finite(y, n) && vn__all_finite(p, n);
+}
+
 static void *worker(void *arg)
 {
     pool *pl = arg;
@@ -546,8 +552,7 @@ static void *worker(void *arg)
         job *jb = &pl->jobs[j];
         vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
         vn__acc_init(a, pl->plan);
-        if (jb->check && !(vn__all_finite(jb->y + jb->off, jb->n) &&
-                           vn__all_finite(jb->p + jb->off, jb->n))) {
+        if (jb->check && !rows_finite(jb->y + jb->off, jb->p + jb->off, jb->n)) {
             jb->bad = true; /* the evaluation is spent: the caller fails it */
             continue;
         }
@@ -656,8 +661,6 @@ static bool buffer_rows(vn_eval *ev, slice *s, const double *y, const double *p,
     return true;
 }
 
-/* Unweighted rows y, p [0, n) noted in slice s's |e| store (ae_mode) or sketch
- * (sketch_mode), as push() notes one row; the bulk appenders below bypass push(). */
 /* n more unweighted entries in slice s's |e| store: room made, their weights (when the
  * store keeps weights) 1; *at is where their |e| go (the caller writes them). */
 static bool ae_append(vn_eval *ev, slice *s, size_t n, double **at)
@@ -671,6 +674,8 @@ static bool ae_append(vn_eval *ev, slice *s, size_t n, double **at)
     return true;
 }
 
+/* Unweighted rows y, p [0, n) noted in slice s's |e| store (ae_mode) or sketch
+ * (sketch_mode), as push() notes one row; the bulk appenders below bypass push(). */
 static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
     double *ae;
@@ -707,12 +712,12 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
         at = VN_BLOCK_ROWS - (s->len - s->done);
         at = at < n ? at : n;
     }
-    size_t tail = at + (n - at) / VN_BLOCK_ROWS * VN_BLOCK_ROWS;
-    if (check && !(vn__all_finite(y, at) && vn__all_finite(p, at))) {
+    const size_t tail = at + (n - at) / VN_BLOCK_ROWS * VN_BLOCK_ROWS;
+    if (check && !rows_finite(y, p, at)) {
         *ok = 0;
         return true;
     }
-    if (check && !(vn__all_finite(y + tail, n - tail) && vn__all_finite(p + tail, n - tail)))
+    if (check && !rows_finite(y + tail, p + tail, n - tail))
         n = tail, *ok = tail; /* the whole blocks before them still go */
     double *ae = NULL; /* fuse: row i's |e| goes to ae[i] */
     if (fuse ? !ae_append(ev, s, n, &ae) : !note_abs_errors(ev, s, y, p, n))
@@ -764,21 +769,9 @@ static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
             return false;
     }
     const bool ae = ae_mode(ev); /* (the by-slices keep |e| whenever the plan does) */
-    if (!r->w && !ev->weighted && ae && !(ev->plan.needs & NEED_STORE)) {
-        /* the common case: y, p and |e|; no weights (the buffered rows get theirs if the
-         * evaluation becomes weighted: become_weighted) */
-        for (size_t i = 0; i < r->n; i++) {
-            slice *s = &ev->slices[r->slice[i] + 1];
-            const double y = r->y[i], p = r->yhat[i];
-            const size_t at = s->len, a = s->an;
-            s->y[at] = y;
-            s->p[at] = p;
-            s->ae[a] = fabs(p - y);
-            s->len = at + 1;
-            s->an = a + 1;
-        }
-        return true;
-    }
+    /* an unweighted plan that keeps no rows folds its buffers without weights: none are
+     * written (the buffered rows get theirs if it becomes weighted: become_weighted) */
+    const bool keep_w = r->w || ev->weighted || (ev->plan.needs & NEED_STORE);
     for (size_t i = 0; i < r->n; i++) {
         const double w = r->w ? r->w[i] : 1.0;
         if (w == 0.0)
@@ -787,7 +780,8 @@ static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
         const double y = r->y[i], p = r->yhat[i];
         s->y[s->len] = y;
         s->p[s->len] = p;
-        s->w[s->len] = w;
+        if (keep_w)
+            s->w[s->len] = w;
         s->len++;
         if (ae) {
             s->ae[s->an] = fabs(p - y);

@@ -72,9 +72,8 @@ double vn__top_k_sum(double *x, size_t n, size_t k);
  * Summation orders differ between the paths, so the last bits may too. */
 double vn__top_k_sumsq(const double *x, size_t n, size_t k);
 /* The same given t, the k-th largest value of x (the order statistic of rank n - k): the
- * one compensated pass; from 2^20 values on over x's two halves, merged in order, the
- * second on a thread of its own when threads > 1 (the same bits for any threads). */
-double vn__top_k_sumsq_at(const double *x, size_t n, size_t k, double t, int threads);
+ * one compensated pass. */
+double vn__top_k_sumsq_at(const double *x, size_t n, size_t k, double t);
 
 /* Average ranks (1-based; ties get the mean of their positions, (first + last)/2, exactly
  * as scipy.stats.rankdata(method='average')) of x[0..n) into ranks[0..n); n may be 0.

@@ -271,24 +271,18 @@ static void *radix_pass(void *arg)
     return NULL;
 }
 
-/* fn(p0), and fn(p1) unless p1 is NULL: on a thread of its own when threads > 1. */
-static void on_parts(void *(*fn)(void *), void *p0, void *p1, int threads)
-{
-    pthread_t t;
-    const bool two = p1 && threads > 1 && pthread_create(&t, NULL, fn, p1) == 0;
-    fn(p0);
-    if (two)
-        pthread_join(t, NULL);
-    else if (p1)
-        fn(p1);
-}
-
 /* Runs pass `pass` over the np parts, part 1 on a thread of its own when threads > 1. */
 static void radix_parts(radix_part *parts, size_t np, int pass, int threads)
 {
+    pthread_t t;
     for (size_t k = 0; k < np; k++)
         parts[k].pass = pass;
-    on_parts(radix_pass, &parts[0], np == 2 ? &parts[1] : NULL, threads);
+    const bool two = np == 2 && threads > 1 && pthread_create(&t, NULL, radix_pass, &parts[1]) == 0;
+    radix_pass(&parts[0]);
+    if (two)
+        pthread_join(t, NULL);
+    else if (np == 2)
+        radix_pass(&parts[1]);
 }
 
 enum { RADIX_SPLIT = 1 << 20 }; /* from this many values on, x is passed in two halves */
@@ -472,7 +466,7 @@ void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, d
         select_range(x, 0, n, rank);
         *at_rank = x[rank];
         if (tail_sq)
-            *tail_sq = vn__top_k_sumsq_at(x, n, n - rank, x[rank], threads);
+            *tail_sq = vn__top_k_sumsq_at(x, n, n - rank, x[rank]);
     }
 }
 
@@ -582,41 +576,16 @@ double vn__top_k_sumsq(const double *x, size_t n, size_t k)
     return s;
 }
 
-/* The squares of the values of one part of x above t, summed in order. */
-typedef struct topsq_part {
-    const double *x;
-    size_t n;
-    double t;
-    vn__ksum s;
-    size_t above;
-} topsq_part;
-
-static void *topsq_pass(void *arg)
+double vn__top_k_sumsq_at(const double *x, size_t n, size_t k, double t)
 {
-    topsq_part *p = arg;
-    for (size_t i = 0; i < p->n; i++)
-        if (p->x[i] > p->t) {
-            vn__ksum_add(&p->s, p->x[i] * p->x[i]);
-            p->above++;
+    /* the values above the threshold t, then as many copies of t as complete k */
+    vn__ksum s = {0.0, 0.0};
+    size_t above = 0;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] > t) {
+            vn__ksum_add(&s, x[i] * x[i]);
+            above++;
         }
-    return NULL;
-}
-
-double vn__top_k_sumsq_at(const double *x, size_t n, size_t k, double t, int threads)
-{
-    /* the values above the threshold t, then as many copies of t as complete k; from
-     * RADIX_SPLIT values on, x's two halves are summed apart and merged in order,
-     * whatever the thread count (the second half on a thread when threads > 1) */
-    const bool two = n >= RADIX_SPLIT;
-    topsq_part parts[2] = {{x, two ? n / 2 : n, t, {0.0, 0.0}, 0},
-                           {x + n / 2, n - n / 2, t, {0.0, 0.0}, 0}};
-    on_parts(topsq_pass, &parts[0], two ? &parts[1] : NULL, threads);
-    vn__ksum s = parts[0].s;
-    size_t above = parts[0].above;
-    if (two) {
-        vn__ksum_merge(&s, &parts[1].s);
-        above += parts[1].above;
-    }
     for (size_t i = above; i < k; i++)
         vn__ksum_add(&s, t * t);
     return vn__ksum_get(&s);
