@@ -38,11 +38,16 @@ typedef struct slice {
     double *y, *p, *w;
     double **x; /* the input columns custom metrics read (nx of them), like y */
     size_t len, cap, done;
-    /* When the plan needs |e| but not the rows themselves (ae_mode): |e| of every row of
-     * the slice, and its weight when weighted, in row order; y, p, w then hold only the
-     * rows not yet folded. 8 bytes a row instead of 24. */
+    /* When the plan needs |e| but not the rows themselves (ae_mode): |e| of the slice's
+     * rows, and their weights when weighted, a multiset (only quantiles read it): a row's
+     * is noted when its block is folded, on the pool, while the row is in the cache
+     * (note_pending adds the pending rows' for readers mid-stream). y, p, w then hold
+     * only rows not yet folded (and folded ones until room is wanted: fold). 8 bytes a
+     * row instead of 24. */
     double *ae, *aw;
     size_t an, acap;
+    size_t ae_skip; /* the first ae_skip rows of [done, len) have their |e| noted already
+                       (note_pending): a row's |e| is noted when its block is folded */
     vn__qsketch qsk; /* --quantiles sketch: the sketch of |e| instead */
     vn__acc *acc;
 } slice;
@@ -377,11 +382,32 @@ vn_status vn_eval_slice(vn_eval *ev, const char *const *values, const size_t *le
     return st;
 }
 
+/* Drops slice s's folded rows from its buffers (a plan that keeps no rows): the rows
+ * not yet folded move to the front (see fold). */
+static void drop_folded(vn_eval *ev, slice *s)
+{
+    const size_t rest = s->len - s->done;
+    memmove(s->y, s->y + s->done, rest * sizeof(double));
+    memmove(s->p, s->p + s->done, rest * sizeof(double));
+    if (ev->weighted) /* else they need not be written (scatter_sliced) */
+        memmove(s->w, s->w + s->done, rest * sizeof(double));
+    for (size_t k = 0; k < ev->cols.n; k++)
+        memmove(s->x[k], s->x[k] + s->done, rest * sizeof(double));
+    s->len = rest;
+    s->done = 0;
+}
+
 /* Room for need rows in every array of slice s. */
 static bool reserve(vn_eval *ev, slice *s, size_t need)
 {
     if (need <= s->cap)
         return true;
+    if (s->done && !(ev->plan.needs & NEED_STORE)) { /* the folded rows make room first */
+        need -= s->done;
+        drop_folded(ev, s);
+        if (need <= s->cap)
+            return true;
+    }
     size_t c1 = s->cap, c2 = s->cap, c3 = s->cap;
     if (!vn__grow((void **)&s->y, &c1, need, sizeof(double)) ||
         !vn__grow((void **)&s->p, &c2, need, sizeof(double)) ||
@@ -437,10 +463,56 @@ static bool ae_reserve_w(vn_eval *ev, slice *s, size_t more, bool want_w)
 
 static bool ae_reserve(vn_eval *ev, slice *s, size_t more) { return ae_reserve_w(ev, s, more, false); }
 
-/* Whether slice s stores |e| as its rows arrive. */
+/* Whether slice s stores |e| (each row's when its block is folded). */
 static bool keeps_ae(const vn_eval *ev, const slice *s)
 {
     return ae_mode(ev) && !(ev->derived_ae && s == ev->slices);
+}
+
+/* |e| of rows y, p [0, n) into ae[0..n) (restrict: a loop GCC vectorises at -O2). */
+static void abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ae[i] = fabs(p[i] - y[i]);
+}
+
+/* n more entries in slice s's |e| store: room made, their weights (when the store keeps
+ * weights) w[0..n), or 1 when w is NULL; *at is where their |e| go (the caller writes
+ * them). */
+static bool ae_append(vn_eval *ev, slice *s, size_t n, const double *w, double **at)
+{
+    if (!ae_reserve(ev, s, n))
+        return false;
+    *at = s->ae + s->an;
+    for (size_t i = 0; s->aw && i < n; i++)
+        s->aw[s->an + i] = w ? w[i] : 1.0;
+    s->an += n;
+    return true;
+}
+
+/* The weights of slice s's buffered rows from row `from` on: NULL (all 1) when the
+ * evaluation is unweighted, whose buffers need not hold weights (scatter_sliced). */
+static const double *buffered_w(const vn_eval *ev, const slice *s, size_t from)
+{
+    return ev->weighted ? s->w + from : NULL;
+}
+
+/* Notes the |e| of slice s's pending rows (buffered, their block not yet folded) that
+ * have none yet, so that its store holds every row's while rows are pending: for the
+ * readers of a store mid-stream (derive_overall, the state writer, a merge). Folding
+ * them later skips them (ae_skip). */
+static bool note_pending(vn_eval *ev, slice *s)
+{
+    const size_t from = s->done + s->ae_skip, m = s->len - from;
+    double *ae;
+    if (!keeps_ae(ev, s) || m == 0)
+        return true;
+    if (!ae_append(ev, s, m, buffered_w(ev, s, from), &ae))
+        return false;
+    abs_errors(ae, s->y + from, s->p + from, m);
+    s->ae_skip = s->len - s->done;
+    return true;
 }
 
 /* Ends derived_ae: the overall slice's |e| (and weights) become the other slices', in
@@ -457,7 +529,7 @@ static bool derive_overall(vn_eval *ev, bool free_parts)
     slice *all = &ev->slices[0];
     for (size_t i = 1; i < ev->nslices; i++) {
         slice *s = &ev->slices[i];
-        if (s->an && !ae_reserve_w(ev, all, s->an, s->aw != NULL))
+        if (!note_pending(ev, s) || (s->an && !ae_reserve_w(ev, all, s->an, s->aw != NULL)))
             return false;
         if (s->an)
             memcpy(all->ae + all->an, s->ae, s->an * sizeof(double));
@@ -471,11 +543,13 @@ static bool derive_overall(vn_eval *ev, bool free_parts)
             s->an = s->acap = 0;
         }
     }
+    all->ae_skip = all->len - all->done; /* its pending rows are the slices': noted */
     return true;
 }
 
 /* Appends one row to slice s: y, p, w and the input columns x[0..nx) (i-th element,
- * stride from strides, all 1 when NULL); in ae_mode its |e| and weight too. */
+ * stride from strides, all 1 when NULL); in sketch_mode its |e| goes into the sketch
+ * (in ae_mode its |e| is noted when its block is folded). */
 static bool push(vn_eval *ev, slice *s, double y, double p, double w, const double *const *x,
                  const ptrdiff_t *strides, size_t i)
 {
@@ -484,16 +558,6 @@ static bool push(vn_eval *ev, slice *s, double y, double p, double w, const doub
         return false;
     if (sketch_mode(ev) && !vn__sketch_add(&s->qsk, fabs(p - y), w, true))
         return false;
-    if (keeps_ae(ev, s)) {
-        if (s->an == s->acap && !ae_reserve(ev, s, 1))
-            return false;
-        if (!s->aw && ev->weighted && !ae_reserve(ev, s, 1))
-            return false;
-        s->ae[s->an] = fabs(p - y);
-        if (s->aw)
-            s->aw[s->an] = w;
-        s->an++;
-    }
     s->y[s->len] = y;
     s->p[s->len] = p;
     s->w[s->len] = w;
@@ -514,7 +578,8 @@ typedef struct job {
     const double *const *x;
     size_t off, n;
     bool buffered;
-    double *ae; /* NULL, or where the rows' |e| go (ae[i] for row off + i) */
+    double *ae; /* NULL, or where the |e| of rows off + ae_from .. off + n go, in order */
+    size_t ae_from;
     bool check; /* y and p not yet known finite: the job checks them first */
     bool bad;   /* (out) check found a value that is not finite; nothing was folded */
 } job;
@@ -527,14 +592,6 @@ typedef struct pool {
     size_t acc_size;
     atomic_size_t next;
 } pool;
-
-/* |e| of rows y, p [0, n) into ae[0..n) (restrict: a loop GCC vectorises at -O2). */
-static void abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
-                       size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        ae[i] = fabs(p[i] - y[i]);
-}
 
 /* Whether y and p [0, n) are all finite. */
 static bool rows_finite(const double *y, const double *p, size_t n)
@@ -558,7 +615,8 @@ static void *worker(void *arg)
         }
         vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
         if (jb->ae) /* while the rows are in the cache */
-            abs_errors(jb->ae, jb->y + jb->off, jb->p + jb->off, jb->n);
+            abs_errors(jb->ae, jb->y + jb->off + jb->ae_from, jb->p + jb->off + jb->ae_from,
+                       jb->n - jb->ae_from);
     }
 }
 
@@ -601,7 +659,6 @@ static vn_status run_fold(vn_eval *ev, job *jobs, size_t njobs)
 /* Folds every complete block of every slice (and, when final, the partial ones). */
 static vn_status fold(vn_eval *ev, bool final)
 {
-    const bool store = ev->plan.needs & NEED_STORE;
     size_t njobs = 0;
     for (size_t i = 0; i < ev->nslices; i++) {
         const size_t pending = ev->slices[i].len - ev->slices[i].done;
@@ -615,35 +672,36 @@ static vn_status fold(vn_eval *ev, bool final)
     size_t j = 0;
     for (size_t i = 0; i < ev->nslices; i++) {
         slice *s = &ev->slices[i];
-        for (size_t at = s->done; at < s->len; at += VN_BLOCK_ROWS) {
-            const size_t n = s->len - at < VN_BLOCK_ROWS ? s->len - at : VN_BLOCK_ROWS;
-            if (n < VN_BLOCK_ROWS && !final)
-                break;
+        const size_t pending = s->len - s->done;
+        const size_t take = final ? pending : pending / VN_BLOCK_ROWS * VN_BLOCK_ROWS;
+        /* the rows taken that have no |e| yet (all but the first `skip`): their jobs
+         * write them, the row done + skip + k's to ae[k] */
+        const size_t skip = s->ae_skip < take ? s->ae_skip : take;
+        double *ae = NULL;
+        if (take > skip && keeps_ae(ev, s) &&
+            !ae_append(ev, s, take - skip, buffered_w(ev, s, s->done + skip), &ae)) {
+            vn__free(jobs);
+            return VN_ERR_NOMEM;
+        }
+        s->ae_skip -= skip;
+        for (size_t at = 0; at < take; at += VN_BLOCK_ROWS) {
+            const size_t n = take - at < VN_BLOCK_ROWS ? take - at : VN_BLOCK_ROWS;
+            const size_t from = at >= skip ? 0 : skip - at < n ? skip - at : n;
             /* unweighted: every buffered weight is 1 (NULL: the kernels skip them) */
             jobs[j++] = (job){s, s->y, s->p, ev->weighted ? s->w : NULL,
-                              (const double *const *)s->x, at, n, true, NULL, false, false};
+                              (const double *const *)s->x, s->done + at, n, true,
+                              ae && from < n ? ae + (at + from - skip) : NULL, from, false, false};
         }
     }
     const vn_status st = run_fold(ev, jobs, njobs);
     vn__free(jobs);
-    if (st != VN_OK)
-        return st;
-    if (!store)
-        for (size_t i = 0; i < ev->nslices; i++) {
-            slice *s = &ev->slices[i];
-            if (s->done == 0)
-                continue; /* nothing to drop; a slice whose rows all had weight 0 has no
-                             buffers, and NULL + 0 is undefined */
-            const size_t rest = s->len - s->done;
-            memmove(s->y, s->y + s->done, rest * sizeof(double));
-            memmove(s->p, s->p + s->done, rest * sizeof(double));
-            memmove(s->w, s->w + s->done, rest * sizeof(double));
-            for (size_t k = 0; k < ev->cols.n; k++)
-                memmove(s->x[k], s->x[k] + s->done, rest * sizeof(double));
-            s->len = rest;
-            s->done = 0;
-        }
-    return VN_OK;
+    /* A plan that keeps no rows drops the folded ones: all of them when none is left
+     * (nothing to move; a finished slice holds no rows), else when room is wanted
+     * (reserve), so that the rest of a partial block is not moved after every fold. */
+    for (size_t i = 0; st == VN_OK && !(ev->plan.needs & NEED_STORE) && i < ev->nslices; i++)
+        if (ev->slices[i].done == ev->slices[i].len)
+            ev->slices[i].len = ev->slices[i].done = 0;
+    return st;
 }
 
 /* Appends rows [0, m) of y and p, weight 1, to the buffer of slice s. */
@@ -661,29 +719,10 @@ static bool buffer_rows(vn_eval *ev, slice *s, const double *y, const double *p,
     return true;
 }
 
-/* n more unweighted entries in slice s's |e| store: room made, their weights (when the
- * store keeps weights) 1; *at is where their |e| go (the caller writes them). */
-static bool ae_append(vn_eval *ev, slice *s, size_t n, double **at)
+/* Unweighted rows y, p [0, n) noted in slice s's sketch (sketch_mode), as push() notes
+ * one row; the bulk appenders below bypass push(). */
+static bool note_sketch(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
 {
-    if (!ae_reserve(ev, s, n))
-        return false;
-    *at = s->ae + s->an;
-    for (size_t i = 0; s->aw && i < n; i++)
-        s->aw[s->an + i] = 1.0;
-    s->an += n;
-    return true;
-}
-
-/* Unweighted rows y, p [0, n) noted in slice s's |e| store (ae_mode) or sketch
- * (sketch_mode), as push() notes one row; the bulk appenders below bypass push(). */
-static bool note_abs_errors(vn_eval *ev, slice *s, const double *y, const double *p, size_t n)
-{
-    double *ae;
-    if (keeps_ae(ev, s)) {
-        if (!ae_append(ev, s, n, &ae))
-            return false;
-        abs_errors(ae, y, p, n);
-    }
     for (size_t i = 0; sketch_mode(ev) && i < n; i++)
         if (!vn__sketch_add(&s->qsk, fabs(p[i] - y[i]), 1.0, true))
             return false;
@@ -719,23 +758,22 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
     }
     if (check && !rows_finite(y + tail, p + tail, n - tail))
         n = tail, *ok = tail; /* the whole blocks before them still go */
-    double *ae = NULL; /* fuse: row i's |e| goes to ae[i] */
-    if (fuse ? !ae_append(ev, s, n, &ae) : !note_abs_errors(ev, s, y, p, n))
+    if (!note_sketch(ev, s, y, p, n))
         return false;
     ev->rows_seen += n;
-    if (at > 0) {
-        if (!buffer_rows(ev, s, y, p, at) || fold(ev, false) != VN_OK)
-            return false;
-        if (fuse)
-            abs_errors(ae, y, p, at);
-    }
+    if (at > 0 && (!buffer_rows(ev, s, y, p, at) || fold(ev, false) != VN_OK))
+        return false;
+    const size_t first = at; /* the whole blocks' first row */
+    double *ae = NULL;       /* fuse: row first + i's |e| goes to ae[i] */
+    if (fuse && !ae_append(ev, s, tail - first, NULL, &ae))
+        return false;
     enum { BATCH_BLOCKS = 128 };
     job jobs[BATCH_BLOCKS];
     while (n - at >= VN_BLOCK_ROWS) {
         size_t nj = 0;
         for (; nj < BATCH_BLOCKS && n - at >= VN_BLOCK_ROWS; nj++, at += VN_BLOCK_ROWS)
             jobs[nj] = (job){s, y + at, p + at, NULL, NULL, 0, VN_BLOCK_ROWS, false,
-                             fuse ? ae + at : NULL, check, false};
+                             fuse ? ae + (at - first) : NULL, 0, check, false};
         if (run_fold(ev, jobs, nj) != VN_OK)
             return false;
         for (size_t j = 0; j < nj; j++)
@@ -745,14 +783,12 @@ static bool fold_direct(vn_eval *ev, slice *s, const double *y, const double *p,
                 return true;
             }
     }
-    if (fuse)
-        abs_errors(ae + at, y + at, p + at, n - at);
-    return buffer_rows(ev, s, y + at, p + at, n - at);
+    return buffer_rows(ev, s, y + at, p + at, n - at); /* (their |e| when folded) */
 }
 
 /* The rows of r (checked: finite, ids in range; no input columns) appended to their
  * by-slices as push() would append them one by one, with each slice's room made once:
- * a count per slice, then one pass that writes y, p, w (and |e|, weight in ae_mode). */
+ * a count per slice, then one pass that writes y, p, w. */
 static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
 {
     const size_t ns = ev->nslices - 1;
@@ -764,11 +800,9 @@ static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
     for (size_t k = 0; k < ns; k++) {
         slice *s = &ev->slices[k + 1];
         const size_t m = ev->cnt[k];
-        if (m && (!reserve(ev, s, s->len + m) ||
-                  (keeps_ae(ev, s) && !ae_reserve_w(ev, s, m, r->w != NULL))))
+        if (m && !reserve(ev, s, s->len + m))
             return false;
     }
-    const bool ae = ae_mode(ev); /* (the by-slices keep |e| whenever the plan does) */
     /* an unweighted plan that keeps no rows folds its buffers without weights: none are
      * written (the buffered rows get theirs if it becomes weighted: become_weighted) */
     const bool keep_w = r->w || ev->weighted || (ev->plan.needs & NEED_STORE);
@@ -783,12 +817,6 @@ static bool scatter_sliced(vn_eval *ev, const vn_rows *r)
         if (keep_w)
             s->w[s->len] = w;
         s->len++;
-        if (ae) {
-            s->ae[s->an] = fabs(p - y);
-            if (s->aw)
-                s->aw[s->an] = w;
-            s->an++;
-        }
     }
     return true;
 }
@@ -826,23 +854,23 @@ static bool append_sliced(vn_eval *ev, const vn_rows *r)
         ev->rows_seen += r->n;
     }
     ev->rows_zero_weight += zero;
-    if (!sketch_mode(ev) && !scatter_sliced(ev, r)) {
-        fail(ev, VN_ERR_NOMEM, "out of memory");
-        return true;
-    }
-    for (size_t i = 0; i < r->n; i++) {
+    if (!sketch_mode(ev) && !scatter_sliced(ev, r))
+        goto nomem;
+    for (size_t i = 0; (all || sketch_mode(ev)) && i < r->n; i++) {
         const double w = r->w ? r->w[i] : 1.0;
         if (w == 0.0)
             continue;
         if ((all && !push(ev, all, r->y[i], r->yhat[i], w, NULL, NULL, i)) ||
             (sketch_mode(ev) &&
-             !push(ev, &ev->slices[r->slice[i] + 1], r->y[i], r->yhat[i], w, NULL, NULL, i))) {
-            fail(ev, VN_ERR_NOMEM, "out of memory");
-            return true;
-        }
+             !push(ev, &ev->slices[r->slice[i] + 1], r->y[i], r->yhat[i], w, NULL, NULL, i)))
+            goto nomem;
     }
     if (fold(ev, false) != VN_OK)
-        fail(ev, VN_ERR_NOMEM, "out of memory");
+        goto nomem;
+    return true;
+
+nomem:
+    fail(ev, VN_ERR_NOMEM, "out of memory");
     return true;
 }
 
@@ -880,7 +908,7 @@ static bool append_plain(vn_eval *ev, const vn_rows *r, const double *const *x,
             finite = vn__all_finite(x[k] + at, m);
         if (!finite)
             break;
-        if (!reserve(ev, s, s->len + m) || !note_abs_errors(ev, s, r->y + at, r->yhat + at, m))
+        if (!reserve(ev, s, s->len + m) || !note_sketch(ev, s, r->y + at, r->yhat + at, m))
             goto nomem;
         memcpy(s->y + s->len, r->y + at, m * sizeof(double));
         memcpy(s->p + s->len, r->yhat + at, m * sizeof(double));
@@ -1817,8 +1845,15 @@ void vn__eval_get_meta(const vn_eval *ev, vn__eval_meta *m)
 
 vn_status vn__eval_derive(const vn_eval *ev)
 {
-    /* the overall |e| are a cache of the slices' (derived_ae): filling it changes no value */
-    return derive_overall((vn_eval *)ev, false) ? VN_OK : VN_ERR_NOMEM;
+    /* the |e| stores are caches: filling them changes no value (the overall's from the
+     * slices' when derived_ae, each one's pending rows' from its buffers) */
+    vn_eval *e = (vn_eval *)ev;
+    if (!derive_overall(e, false))
+        return VN_ERR_NOMEM;
+    for (size_t i = 0; i < e->nslices; i++)
+        if (!note_pending(e, &e->slices[i]))
+            return VN_ERR_NOMEM;
+    return VN_OK;
 }
 
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v)

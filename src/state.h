@@ -47,8 +47,10 @@ typedef struct vn__eval_slice_view {
 } vn__eval_slice_view;
 
 void vn__eval_get_slice(const vn_eval *ev, size_t s, vn__eval_slice_view *v);
-/* Fills the overall slice's |e| when eval.c derives them from the other slices'
- * (derived_ae), before its view is read: VN_OK or VN_ERR_NOMEM. */
+/* Completes the |e| stores before the views are read: the overall slice's when eval.c
+ * derives them from the other slices' (derived_ae), and in every slice those of the rows
+ * still pending (eval.c notes a row's |e| when its block is folded): VN_OK or
+ * VN_ERR_NOMEM. */
 vn_status vn__eval_derive(const vn_eval *ev);
 
 /* Adds a slice's rows to ev after its own: the slice with this key (NULL: the overall

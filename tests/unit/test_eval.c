@@ -753,6 +753,22 @@ static void test_derived_overall(void)
         }
     CHECKF(merged && d == 0, "halves merged: every slice (%zu differ)", d);
     vn_result_free(merged);
+
+    /* unsliced halves through a state: the written half has rows pending (N/2 is not a
+     * whole number of blocks), whose |e| the state must carry (a row's |e| is noted
+     * when its block is folded) */
+    vn_eval *u1 = ae_eval(0, 1), *u2 = ae_eval(0, 2);
+    ok = u1 && u2 && ae_feed(u1, 0, N / 2, 0, 0) && ae_feed(u2, N / 2, N, 0, 0);
+    ok = ok && vn_eval_state_write(u2, &buf, &len, err, sizeof err) == VN_OK;
+    back = NULL;
+    ok = ok && vn_eval_state_read(buf, len, 1, &back, err, sizeof err) == VN_OK;
+    ok = ok && vn_eval_merge(u1, back, err, sizeof err) == VN_OK;
+    free(buf);
+    vn_eval_free(back);
+    vn_eval_free(u2);
+    merged = ok ? ae_finish(u1) : (vn_eval_free(u1), NULL);
+    CHECKF(ok && overall_differences(flat, merged) == 0, "unsliced halves through a state");
+    vn_result_free(merged);
     vn_result_free(flat);
     vn_result_free(sl);
     free(ae);
