@@ -1494,6 +1494,34 @@ vn_status vn__eval_rows(const vn__plan *plan, const vn__mspec *ms, size_t nms, c
     return st;
 }
 
+/* The overall slice's quantiles qs[0..nq) into qv while its |e| are the slices'
+ * (derived_ae), read where they are, with the heavy-tail note's sum (rows: n, top_k,
+ * top_sq): the same values as on their concatenation. False when the radix passes do
+ * not take them: the caller then puts them together (derive_overall). */
+static bool derived_quantiles(vn_eval *ev, const double *qs, size_t nq, double *qv,
+                              vn__rowset *rows)
+{
+    const size_t ns = ev->nslices - 1;
+    vn__span *sp = vn__malloc((ns ? ns : 1) * sizeof *sp);
+    if (!sp)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < ns; i++) {
+        sp[i] = (vn__span){ev->slices[i + 1].ae, ev->slices[i + 1].an};
+        n += sp[i].n;
+    }
+    const size_t k = vn__tail_k(n);
+    double t;
+    const bool ok = k && vn__quantiles_type7_spans(sp, ns, n, qs, nq, qv, n - k, &t,
+                                                   &rows->top_sq, ev->threads);
+    vn__free(sp);
+    if (ok) {
+        rows->n = n;
+        rows->top_k = k;
+    }
+    return ok;
+}
+
 /* Computes the metrics of slice s into the result (and the notes of the overall one). */
 static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const double *qs, size_t nq,
                               double *qv)
@@ -1503,7 +1531,15 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
                        (const double *const *)s->x, ev->cols.n, NULL, NULL, false, NULL, 0, 0, 0.0};
     const bool store = ev->plan.needs & NEED_STORE, ae = ae_mode(ev);
     const bool small = ev->min_count && s->acc->n < ev->min_count;
-    if (ae) { /* |e| alone was kept: quantiles in place (the handle is spent) */
+    bool derived = false; /* the overall quantiles from the slices' |e| where they are */
+    if (ae && si == 0 && ev->derived_ae) {
+        rows = (vn__rowset){NULL, NULL, NULL, 0, false, nq, qs, qv,
+                            NULL, 0, NULL, NULL, false, NULL, 0, 0, 0.0};
+        derived = nq && !small && derived_quantiles(ev, qs, nq, qv, &rows);
+        if (!derived && !derive_overall(ev, true))
+            return VN_ERR_NOMEM;
+    }
+    if (ae && !derived) { /* |e| alone was kept: quantiles in place (the handle is spent) */
         if (ev->weighted && !s->aw && s->an && !ae_reserve(ev, s, 0))
             return VN_ERR_NOMEM;
         rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
@@ -1755,13 +1791,11 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
     vn_status st = qs ? make_result(ev, &res) : VN_ERR_NOMEM;
     const size_t nq = st == VN_OK ? vn__quantile_levels(ev->ms, ev->nms, qs) : 0;
     if (st == VN_OK && ev->derived_ae && ae_mode(ev)) {
-        /* the slices first, each then giving its |e| to the overall slice; the overall
-         * slice's notes are moved back in front of theirs */
+        /* the slices first, their |e| then read for the overall slice's (finish_slice);
+         * the overall slice's notes are moved back in front of theirs */
         for (size_t i = 1; st == VN_OK && i < res->nslices; i++)
             st = finish_slice(ev, res, i, qs, nq, qs + nms);
         const size_t before = res->nnotes;
-        if (st == VN_OK && !derive_overall(ev, true))
-            st = VN_ERR_NOMEM;
         if (st == VN_OK)
             st = finish_slice(ev, res, 0, qs, nq, qs + nms);
         if (st == VN_OK)

@@ -207,7 +207,9 @@ typedef struct vn__rowset {
      * slice: NULL = each sorts for itself. Owned by whoever set it, one thread only. */
     struct vn__bincache *bin;
     /* Set (and y, p NULL) when only |e| was kept (NEED_AE): |e| of the rows, in some
-     * order, with their weights in w (w NULL: every weight is 1). */
+     * order, with their weights in w (w NULL: every weight is 1). NULL with y, p NULL
+     * too and top_k set: the |e| were read elsewhere (a derived overall slice's, from
+     * its slices), the quantiles and top_sq taken from them. */
     const double *ae;
     /* mase, rmsse: train set when a training file gives the scale (vn_eval_train_csv):
      * ty[0..tn) is this slice's training series in time order, NULL when it has none. */

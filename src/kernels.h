@@ -34,6 +34,19 @@ void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, doubl
  * the same. */
 void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
                              size_t rank, double *at_rank, double *tail_sq, int threads);
+/* Values read in place from several arrays: x[0..n) of each span, in order. */
+typedef struct vn__span {
+    const double *x;
+    size_t n;
+} vn__span;
+/* vn__quantiles_type7_and (with a rank, < n) over the n values of the spans sp[0..nsp)
+ * put end to end, which are not modified, with the same results, bit for bit, as on
+ * their concatenation; false, having done nothing, where that would not take the radix
+ * passes (few values, many quantiles, heavily repeated values, no memory): the caller
+ * then puts the values together and calls vn__quantiles_type7_and. */
+bool vn__quantiles_type7_spans(const vn__span *sp, size_t nsp, size_t n, const double *qs,
+                               size_t nq, double *out, size_t rank, double *at_rank,
+                               double *tail_sq, int threads);
 
 /* Rearranges x[lo..hi) (lo <= k < hi) so that x[k] holds the value it would hold if the
  * range were sorted, with x[lo..k) <= x[k] <= x(k..hi): introselect, O(hi - lo) also on

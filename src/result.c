@@ -176,8 +176,10 @@ static vn_status tail_note(vn_result *res, size_t s, const vn__acc *a, const vn_
     size_t k = 0;
     if (rows && rows->n >= 100) {
         k = vn__tail_k(rows->n);
-        if (rows->ae && !rows->w) { /* unweighted |e|: the largest e² are the largest |e| */
-            share = (rows->top_k == k ? rows->top_sq : vn__top_k_sumsq(rows->ae, rows->n, k)) / e2;
+        if (!rows->w && rows->top_k == k) { /* unweighted |e|, the sum found with the quantiles */
+            share = rows->top_sq / e2;
+        } else if (rows->ae && !rows->w) { /* the largest e² are the largest |e| */
+            share = vn__top_k_sumsq(rows->ae, rows->n, k) / e2;
         } else {
             double *sq = vn__malloc(rows->n * sizeof *sq);
             if (!sq)

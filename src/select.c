@@ -230,14 +230,15 @@ static inline uint64_t order_key(double v)
     return u >> 63 ? ~u : u | (1ull << 63);
 }
 
-/* One of the (at most two) parts of x the radix passes split: its histogram (pass 1);
- * then, for the wanted buckets (slot[b] = 1 + their index), where its values go in buf
- * (pass 2: fill[k], an index into buf). The parts are x's halves, fixed whatever the
- * thread count, and part 0's values of a bucket come before part 1's, as a single pass
- * would put them: the results do not depend on threads. */
+/* One of the (at most two) parts of the values the radix passes split: its histogram
+ * (pass 1); then, for the wanted buckets (slot[b] = 1 + their index), where its values
+ * go in buf (pass 2: fill[k], an index into buf). The parts are the halves of the
+ * values (of their spans put end to end), fixed whatever the thread count, and part 0's
+ * values of a bucket come before part 1's, as a single pass would put them: the results
+ * do not depend on threads, nor on how the values are cut into spans. */
 typedef struct radix_part {
-    const double *x;
-    size_t n;
+    const vn__span *sp; /* its values: sp[0..nsp) in order */
+    size_t nsp;
     size_t *hist;
     const unsigned char *slot;
     double *buf;
@@ -253,19 +254,23 @@ typedef struct radix_part {
 static void *radix_pass(void *arg)
 {
     radix_part *p = arg;
-    if (p->pass == 1) {
-        for (size_t i = 0; i < p->n; i++)
-            p->hist[order_key(p->x[i]) >> (64 - RADIX_BITS)]++;
-        return NULL;
-    }
-    for (size_t i = 0; i < p->n; i++) {
-        const size_t b = order_key(p->x[i]) >> (64 - RADIX_BITS);
-        const unsigned t = p->slot[b];
-        if (t)
-            p->buf[p->fill[t - 1]++] = p->x[i];
-        if (b > p->tail_b) {
-            vn__ksum_add(&p->tail_sq, p->x[i] * p->x[i]);
-            p->tail_n++;
+    for (size_t k = 0; k < p->nsp; k++) {
+        const double *x = p->sp[k].x;
+        const size_t n = p->sp[k].n;
+        if (p->pass == 1) {
+            for (size_t i = 0; i < n; i++)
+                p->hist[order_key(x[i]) >> (64 - RADIX_BITS)]++;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const size_t b = order_key(x[i]) >> (64 - RADIX_BITS);
+            const unsigned t = p->slot[b];
+            if (t)
+                p->buf[p->fill[t - 1]++] = x[i];
+            if (b > p->tail_b) {
+                vn__ksum_add(&p->tail_sq, x[i] * x[i]);
+                p->tail_n++;
+            }
         }
     }
     return NULL;
@@ -287,30 +292,53 @@ static void radix_parts(radix_part *parts, size_t np, int pass, int threads)
 
 enum { RADIX_SPLIT = 1 << 20 }; /* from this many values on, x is passed in two halves */
 
-/* The order statistics ranks[0..nr) (ascending, distinct, < n) of x[0..n) into out;
- * x is not modified. False, having done nothing, when the scratch space cannot be had
- * or the wanted buckets hold more than half the values (heavily repeated values): the
- * caller then selects in place. Large arrays are passed in two halves, on two threads
- * when threads > 1. With tail_sq, tail (one of the ranks) asks besides for the sum of
- * the squares of the n - tail values from that rank up (x >= 0), from the same passes:
- * the values of the buckets above its bucket as pass 2 meets them (part 0, then part
- * 1), then the values of its bucket above it, then copies of it. */
-static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t nr, double *out,
-                        size_t tail, double *tail_sq, int threads)
+/* The spans sp[0..nsp) (n values in all) cut at value `at`: the spans before it into
+ * a[0..*na), the ones from it into b[0..*nb) (each of a and b has room for nsp). */
+static void split_spans(const vn__span *sp, size_t nsp, size_t at, vn__span *a, size_t *na,
+                        vn__span *b, size_t *nb)
+{
+    *na = *nb = 0;
+    for (size_t k = 0, start = 0; k < nsp; start += sp[k++].n) {
+        const size_t end = start + sp[k].n;
+        if (end <= at) {
+            a[(*na)++] = sp[k];
+        } else if (start >= at) {
+            b[(*nb)++] = sp[k];
+        } else {
+            a[(*na)++] = (vn__span){sp[k].x, at - start};
+            b[(*nb)++] = (vn__span){sp[k].x + (at - start), end - at};
+        }
+    }
+}
+
+/* The order statistics ranks[0..nr) (ascending, distinct, < n) of the n values of the
+ * spans sp[0..nsp) (put end to end) into out; the values are not modified. False,
+ * having done nothing, when the scratch space cannot be had or the wanted buckets hold
+ * more than half the values (heavily repeated values): the caller then selects in
+ * place. Many values are passed in two halves, on two threads when threads > 1. With
+ * tail_sq, tail (one of the ranks) asks besides for the sum of the squares of the
+ * n - tail values from that rank up (values >= 0), from the same passes: the values of
+ * the buckets above its bucket as pass 2 meets them (part 0, then part 1), then the
+ * values of its bucket above it, then copies of it. */
+static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *ranks,
+                        size_t nr, double *out, size_t tail, double *tail_sq, int threads)
 {
     if (nr == 0 || nr > MAX_STATS)
         return false;
     const size_t nb_all = (size_t)1 << RADIX_BITS, np = n >= RADIX_SPLIT ? 2 : 1;
     size_t *hist = vn__calloc(np * nb_all, sizeof *hist);
     unsigned char *slot = vn__calloc(nb_all, 1);
-    if (!hist || !slot) {
+    vn__span *cut = vn__malloc(2 * nsp * sizeof *cut); /* the parts' spans */
+    if (!hist || !slot || !cut) {
         vn__free(hist);
         vn__free(slot);
+        vn__free(cut);
         return false;
     }
     radix_part parts[2];
-    parts[0] = (radix_part){.x = x, .n = np == 2 ? n / 2 : n, .hist = hist, .slot = slot};
-    parts[1] = (radix_part){.x = x + n / 2, .n = n - n / 2, .hist = hist + nb_all, .slot = slot};
+    parts[0] = (radix_part){.sp = cut, .hist = hist, .slot = slot};
+    parts[1] = (radix_part){.sp = cut + nsp, .hist = hist + nb_all, .slot = slot};
+    split_spans(sp, nsp, np == 2 ? n / 2 : n, cut, &parts[0].nsp, cut + nsp, &parts[1].nsp);
     radix_parts(parts, np, 1, threads);
     for (size_t b = 0; np == 2 && b < nb_all; b++)
         hist[b] += hist[nb_all + b];
@@ -336,6 +364,7 @@ static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t n
     if (!buf) {
         vn__free(hist);
         vn__free(slot);
+        vn__free(cut);
         return false;
     }
     size_t tj = 0; /* tail's index in ranks */
@@ -351,6 +380,7 @@ static bool radix_stats(const double *x, size_t n, const size_t *ranks, size_t n
     vn__free(hist);
     radix_parts(parts, np, 2, threads);
     vn__free(slot);
+    vn__free(cut);
     /* ascending ranks inside a bucket select on a shrinking right part */
     size_t k = 0, lo = 0;
     for (size_t j = 0; j < nr; j++) {
@@ -411,32 +441,37 @@ void vn__quantiles_type7(double *x, size_t n, const double *qs, size_t nq, doubl
     vn__quantiles_type7_and(x, n, qs, nq, out, SIZE_MAX, NULL, NULL, 1);
 }
 
-void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
-                             size_t rank, double *at_rank, double *tail_sq, int threads)
+/* The ranks that the type-7 quantiles qs[0..nq) of n values read, ascending and
+ * distinct, with `rank` among them (SIZE_MAX: none), into ranks[0..*nr): false when the
+ * radix passes are not for them (few values, many quantiles, qs not ascending). */
+static bool type7_ranks(size_t n, const double *qs, size_t nq, size_t rank, size_t *ranks,
+                        size_t *nr)
 {
-    assert(n >= 1 && (rank == SIZE_MAX || rank < n));
-    order_state st = {x, n, 0, {SIZE_MAX, SIZE_MAX}};
     const double last = (double)(n - 1);
-    /* Large arrays: every order statistic the quantiles need, by radix, in one go. */
-    size_t ranks[MAX_STATS];
-    double vals[MAX_STATS];
-    size_t nr = 0;
-    bool radix = n >= RADIX_MIN && 2 * nq + 1 <= MAX_STATS;
-    for (size_t j = 0; radix && j < nq; j++) {
-        radix = j == 0 || qs[j - 1] <= qs[j];
+    *nr = 0;
+    if (n < RADIX_MIN || 2 * nq + 1 > MAX_STATS)
+        return false;
+    for (size_t j = 0; j < nq; j++) {
+        if (j > 0 && qs[j - 1] > qs[j])
+            return false;
         const double h = last * qs[j];
         const size_t lo = h >= last ? n - 1 : (size_t)floor(h);
         const size_t hi = h >= last ? n - 1 : lo + 1;
         for (size_t r = lo; r <= hi; r++)
-            if (nr == 0 || r > ranks[nr - 1])
-                ranks[nr++] = r;
+            if (*nr == 0 || r > ranks[*nr - 1])
+                ranks[(*nr)++] = r;
     }
-    if (radix && rank != SIZE_MAX)
-        insert_rank(ranks, &nr, rank);
-    radix = radix && radix_stats(x, n, ranks, nr, vals, rank, rank != SIZE_MAX ? tail_sq : NULL,
-                                 threads);
-    if (radix && rank != SIZE_MAX)
-        *at_rank = stat_of(ranks, vals, nr, rank);
+    if (rank != SIZE_MAX)
+        insert_rank(ranks, nr, rank);
+    return true;
+}
+
+/* The quantiles qs[0..nq) of n values into out, from their order statistics: st's
+ * selection, or (st NULL) the radix results vals of ranks[0..nr). */
+static void type7_out(order_state *st, const size_t *ranks, const double *vals, size_t nr,
+                      size_t n, const double *qs, size_t nq, double *out)
+{
+    const double last = (double)(n - 1);
     for (size_t j = 0; j < nq; j++) {
         const double q = qs[j];
         assert(q >= 0.0 && q <= 1.0);
@@ -447,14 +482,14 @@ void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, d
         const double h = last * q;
         double a, b, t;
         if (h >= last) {
-            a = b = radix ? stat_of(ranks, vals, nr, n - 1) : order_stat(&st, n - 1);
+            a = b = st ? order_stat(st, n - 1) : stat_of(ranks, vals, nr, n - 1);
             t = h - (-1.0);
         } else {
             const double fl = floor(h);
             const size_t lo = (size_t)fl;
-            a = radix ? stat_of(ranks, vals, nr, lo) : order_stat(&st, lo);
+            a = st ? order_stat(st, lo) : stat_of(ranks, vals, nr, lo);
             /* the minimum of x[lo+1..n): one scan */
-            b = radix ? stat_of(ranks, vals, nr, lo + 1) : order_stat(&st, lo + 1);
+            b = st ? order_stat(st, lo + 1) : stat_of(ranks, vals, nr, lo + 1);
             t = h - fl;
         }
         if (q == 0.5) /* np.median; a, b are the middle pair when n is even */
@@ -462,12 +497,48 @@ void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, d
         else
             out[j] = vn__lerp_numpy(a, b, t);
     }
-    if (!radix && rank != SIZE_MAX) { /* x is a permutation of itself: select anew */
-        select_range(x, 0, n, rank);
-        *at_rank = x[rank];
-        if (tail_sq)
-            *tail_sq = vn__top_k_sumsq_at(x, n, n - rank, x[rank]);
+}
+
+void vn__quantiles_type7_and(double *x, size_t n, const double *qs, size_t nq, double *out,
+                             size_t rank, double *at_rank, double *tail_sq, int threads)
+{
+    assert(n >= 1 && (rank == SIZE_MAX || rank < n));
+    /* Many values: every order statistic the quantiles need, by radix, in one go. */
+    size_t ranks[MAX_STATS];
+    double vals[MAX_STATS];
+    size_t nr = 0;
+    const vn__span all = {x, n};
+    const bool radix = type7_ranks(n, qs, nq, rank, ranks, &nr) &&
+                       radix_stats(&all, 1, n, ranks, nr, vals, rank,
+                                   rank != SIZE_MAX ? tail_sq : NULL, threads);
+    order_state st = {x, n, 0, {SIZE_MAX, SIZE_MAX}};
+    type7_out(radix ? NULL : &st, ranks, vals, nr, n, qs, nq, out);
+    if (rank == SIZE_MAX)
+        return;
+    if (radix) {
+        *at_rank = stat_of(ranks, vals, nr, rank);
+        return;
     }
+    select_range(x, 0, n, rank); /* x is a permutation of itself: select anew */
+    *at_rank = x[rank];
+    if (tail_sq)
+        *tail_sq = vn__top_k_sumsq_at(x, n, n - rank, x[rank]);
+}
+
+bool vn__quantiles_type7_spans(const vn__span *sp, size_t nsp, size_t n, const double *qs,
+                               size_t nq, double *out, size_t rank, double *at_rank,
+                               double *tail_sq, int threads)
+{
+    assert(n >= 1 && rank < n);
+    size_t ranks[MAX_STATS];
+    double vals[MAX_STATS];
+    size_t nr = 0;
+    if (!type7_ranks(n, qs, nq, rank, ranks, &nr) ||
+        !radix_stats(sp, nsp, n, ranks, nr, vals, rank, tail_sq, threads))
+        return false;
+    type7_out(NULL, ranks, vals, nr, n, qs, nq, out);
+    *at_rank = stat_of(ranks, vals, nr, rank);
+    return true;
 }
 
 /* ---- sum of the k largest ----------------------------------------------------- */
@@ -564,7 +635,8 @@ double vn__top_k_sumsq(const double *x, size_t n, size_t k)
         return 0.0;
     const size_t r = n - k;
     double t, s;
-    if (n >= RADIX_MIN && radix_stats(x, n, &r, 1, &t, r, &s, 1))
+    const vn__span all = {x, n};
+    if (n >= RADIX_MIN && radix_stats(&all, 1, n, &r, 1, &t, r, &s, 1))
         return s;
     double *sq = vn__malloc(n * sizeof *sq);
     if (!sq)

@@ -701,6 +701,21 @@ static void test_derived_overall(void)
     vn_eval *e2 = ae_eval(1, 2);
     vn_result *sl = e2 && ae_feed(e2, 0, N, 1, 0) ? ae_finish(e2) : (vn_eval_free(e2), NULL);
     CHECKF(overall_differences(flat, sl) == 0, "overall identical with and without slices");
+    /* and the heavy-tail note's share of the worst rows, from the slices' |e| read in
+     * place (the radix passes over them as spans) */
+    const char *tail[2] = {NULL, NULL};
+    for (int r = 0; r < 2; r++) {
+        const vn_result *res = r ? sl : flat;
+        for (size_t i = 0; res && i < vn_result_note_count(res); i++) {
+            const vn_note *nt = vn_result_note(res, i);
+            if (nt->slice == 0 && strcmp(nt->code, "heavy_tail") == 0)
+                tail[r] = nt->message;
+        }
+    }
+    CHECKF(tail[0] && strstr(tail[0], "the worst 1 % of rows") && tail[1] &&
+               strcmp(tail[0], tail[1]) == 0,
+           "heavy-tail note with and without slices:\n  %s\n  %s", tail[0] ? tail[0] : "-",
+           tail[1] ? tail[1] : "-");
 
     /* rows without slice ids after sliced ones: the copy is made then (the overall slice
      * gets every row; the slices only theirs) */

@@ -431,6 +431,74 @@ static void test_type7_and(void)
     }
 }
 
+/* vn__quantiles_type7_spans: the values of vn__quantiles_type7_and on the concatenation,
+ * bit for bit (quantiles, the rank's order statistic, the sum of the squares from it
+ * up), on 1 and 2 threads, whatever the cut into spans: one span, spans of one value,
+ * empty spans, a span across the halves' boundary; ties; and false (nothing done) where
+ * the radix passes do not go: fewer than 65536 values, all values equal. */
+static void test_type7_spans(void)
+{
+    const size_t n = 300007;
+    const double qs[] = {0.3, 0.5, 0.95, 0.99};
+    double *x = malloc(n * sizeof *x), *a = malloc(n * sizeof *a);
+    vn__span *sp = malloc(n * sizeof *sp);
+    CHECK(x && a && sp);
+    if (!x || !a || !sp)
+        return;
+    rng64 r = {11};
+    for (int ties = 0; ties < 2; ties++) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = ties ? (double)(rng_next(&r) % 5000)
+                        : -log((double)((rng_next(&r) >> 11) + 1) * 0x1p-53) * 3.0;
+        const size_t k = (n + 99) / 100;
+        double want[4], wat, wsq;
+        memcpy(a, x, n * sizeof *x);
+        vn__quantiles_type7_and(a, n, qs, 4, want, n - k, &wat, &wsq, 1);
+        for (int cut = 0; cut < 4; cut++) {
+            size_t nsp = 0;
+            if (cut == 0) { /* one span */
+                sp[nsp++] = (vn__span){x, n};
+            } else if (cut == 1) { /* random lengths 0..40000, empty ones among them */
+                for (size_t at = 0; at < n;) {
+                    size_t m = (size_t)(rng_next(&r) % 40001);
+                    m = m < n - at ? m : n - at;
+                    sp[nsp++] = (vn__span){x + at, m};
+                    at += m;
+                }
+            } else if (cut == 2) { /* a boundary exactly at the half, and one just after */
+                sp[nsp++] = (vn__span){x, n / 2};
+                sp[nsp++] = (vn__span){x + n / 2, 1};
+                sp[nsp++] = (vn__span){x + n / 2 + 1, n - n / 2 - 1};
+            } else { /* the first 1000 values one by one */
+                for (size_t i = 0; i < 1000; i++)
+                    sp[nsp++] = (vn__span){x + i, 1};
+                sp[nsp++] = (vn__span){x + 1000, n - 1000};
+            }
+            for (int th = 1; th <= 2; th++) {
+                double got[4], at = -1.0, sq = -1.0;
+                const bool ok = vn__quantiles_type7_spans(sp, nsp, n, qs, 4, got, n - k, &at,
+                                                          &sq, th);
+                CHECKF(ok && memcmp(got, want, sizeof want) == 0 && at == wat && sq == wsq,
+                       "ties %d cut %d threads %d: ok %d, sq %.17g vs %.17g", ties, cut, th,
+                       ok, sq, wsq);
+            }
+        }
+    }
+    /* where the radix passes do not go: false, the outputs untouched */
+    double got[4] = {-1, -1, -1, -1}, at = -1.0, sq = -1.0;
+    const vn__span few = {x, 65535};
+    CHECK(!vn__quantiles_type7_spans(&few, 1, 65535, qs, 4, got, 100, &at, &sq, 2) &&
+          got[0] == -1 && at == -1 && sq == -1);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 2.5;
+    const vn__span same = {x, n};
+    CHECK(!vn__quantiles_type7_spans(&same, 1, n, qs, 4, got, 100, &at, &sq, 2) &&
+          got[0] == -1 && at == -1 && sq == -1);
+    free(x);
+    free(a);
+    free(sp);
+}
+
 static void test_rank_small(void)
 {
     double r[8];
@@ -1009,6 +1077,7 @@ int main(void)
     RUN(test_weighted_small);
     RUN(test_top_k_small);
     RUN(test_type7_and);
+    RUN(test_type7_spans);
     RUN(test_rank_small);
     RUN(test_kendall_small);
     RUN(test_kendall_bruteforce);
