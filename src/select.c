@@ -328,11 +328,13 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
     const size_t nb_all = (size_t)1 << RADIX_BITS, np = n >= RADIX_SPLIT ? 2 : 1;
     size_t *hist = vn__calloc(np * nb_all, sizeof *hist);
     unsigned char *slot = vn__calloc(nb_all, 1);
-    vn__span *cut = vn__malloc(2 * nsp * sizeof *cut); /* the parts' spans */
+    vn__span one[2]; /* the parts' spans: one array's two halves, or the cut spans */
+    vn__span *cut = nsp == 1 ? one : vn__malloc(2 * nsp * sizeof *cut);
     if (!hist || !slot || !cut) {
         vn__free(hist);
         vn__free(slot);
-        vn__free(cut);
+        if (cut != one)
+            vn__free(cut);
         return false;
     }
     radix_part parts[2];
@@ -364,7 +366,8 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
     if (!buf) {
         vn__free(hist);
         vn__free(slot);
-        vn__free(cut);
+        if (cut != one)
+            vn__free(cut);
         return false;
     }
     size_t tj = 0; /* tail's index in ranks */
@@ -380,7 +383,8 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
     vn__free(hist);
     radix_parts(parts, np, 2, threads);
     vn__free(slot);
-    vn__free(cut);
+    if (cut != one)
+        vn__free(cut);
     /* ascending ranks inside a bucket select on a shrinking right part */
     size_t k = 0, lo = 0;
     for (size_t j = 0; j < nr; j++) {
