@@ -587,11 +587,44 @@ typedef struct job {
 typedef struct pool {
     const vn__plan *plan;
     job *jobs;
-    size_t njobs;
-    unsigned char *states; /* njobs states of acc_size bytes */
+    unsigned char *states; /* a state of acc_size bytes per job */
     size_t acc_size;
-    atomic_size_t next;
 } pool;
+
+/* ---- a parallel loop: fn(ctx, i) for every i in [0, n), each once ---- */
+
+typedef struct par {
+    void (*fn)(void *ctx, size_t i);
+    void *ctx;
+    size_t n;
+    atomic_size_t next;
+} par;
+
+static void *par_loop(void *arg)
+{
+    par *p = arg;
+    for (size_t i; (i = atomic_fetch_add(&p->next, 1)) < p->n;)
+        p->fn(p->ctx, i);
+    return NULL;
+}
+
+/* Runs fn(ctx, i) for i in [0, n) on up to `threads` threads, the caller's among them,
+ * each taking the next i as it finishes one: whatever fn computes for i must not depend
+ * on which thread runs it. */
+static void parallel(size_t n, int threads, void (*fn)(void *, size_t), void *ctx)
+{
+    par p = {fn, ctx, n, 0};
+    atomic_init(&p.next, 0);
+    pthread_t tid[64];
+    size_t nt = 0;
+    const size_t want = (size_t)threads < n ? (size_t)threads : n;
+    for (; nt + 1 < want && nt < 64; nt++)
+        if (pthread_create(&tid[nt], NULL, par_loop, &p) != 0)
+            break; /* fewer threads: the same result, later */
+    par_loop(&p);
+    for (size_t i = 0; i < nt; i++)
+        pthread_join(tid[i], NULL);
+}
 
 /* Whether y and p [0, n) are all finite. */
 static bool rows_finite(const double *y, const double *p, size_t n)
@@ -599,53 +632,33 @@ static bool rows_finite(const double *y, const double *p, size_t n)
     return vn__all_finite(y, n) && vn__all_finite(p, n);
 }
 
-static void *worker(void *arg)
+/* Folds job j's rows into its own state (parallel: the state does not depend on the
+ * thread). */
+static void fold_job(void *ctx, size_t j)
 {
-    pool *pl = arg;
-    for (;;) {
-        const size_t j = atomic_fetch_add(&pl->next, 1);
-        if (j >= pl->njobs)
-            return NULL;
-        job *jb = &pl->jobs[j];
-        vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
-        vn__acc_init(a, pl->plan);
-        if (jb->check && !rows_finite(jb->y + jb->off, jb->p + jb->off, jb->n)) {
-            jb->bad = true; /* the evaluation is spent: the caller fails it */
-            continue;
-        }
-        vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
-        if (jb->ae) /* while the rows are in the cache */
-            abs_errors(jb->ae, jb->y + jb->off + jb->ae_from, jb->p + jb->off + jb->ae_from,
-                       jb->n - jb->ae_from);
+    pool *pl = ctx;
+    job *jb = &pl->jobs[j];
+    vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
+    vn__acc_init(a, pl->plan);
+    if (jb->check && !rows_finite(jb->y + jb->off, jb->p + jb->off, jb->n)) {
+        jb->bad = true; /* the evaluation is spent: the caller fails it */
+        return;
     }
-}
-
-/* Folds every job's rows into its own state, on up to `threads` threads. Job states
- * do not depend on which thread computed them. */
-static void run_jobs(pool *pl, int threads)
-{
-    atomic_init(&pl->next, 0);
-    pthread_t tid[64];
-    size_t nt = 0;
-    const size_t want = (size_t)threads < pl->njobs ? (size_t)threads : pl->njobs;
-    for (; nt + 1 < want && nt < 64; nt++)
-        if (pthread_create(&tid[nt], NULL, worker, pl) != 0)
-            break; /* fewer threads: the same result, later */
-    worker(pl);
-    for (size_t i = 0; i < nt; i++)
-        pthread_join(tid[i], NULL);
+    vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
+    if (jb->ae) /* while the rows are in the cache */
+        abs_errors(jb->ae, jb->y + jb->off + jb->ae_from, jb->p + jb->off + jb->ae_from,
+                   jb->n - jb->ae_from);
 }
 
 /* Folds jobs[0..njobs) (blocks in each slice's row order) on the pool and merges their
  * states into their slices in that order. */
 static vn_status run_fold(vn_eval *ev, job *jobs, size_t njobs)
 {
-    pool pl = {.plan = &ev->plan, .jobs = jobs, .njobs = njobs,
-               .acc_size = vn__acc_size(&ev->plan)};
+    pool pl = {.plan = &ev->plan, .jobs = jobs, .acc_size = vn__acc_size(&ev->plan)};
     pl.states = vn__malloc(njobs * pl.acc_size);
     if (!pl.states)
         return VN_ERR_NOMEM;
-    run_jobs(&pl, ev->threads);
+    parallel(njobs, ev->threads, fold_job, &pl);
     for (size_t j = 0; j < njobs; j++) {
         slice *s = jobs[j].s;
         vn__acc_merge(s->acc, (const vn__acc *)(pl.states + j * pl.acc_size), &ev->plan);
@@ -1522,9 +1535,97 @@ static bool derived_quantiles(vn_eval *ev, const double *qs, size_t nq, double *
     return ok;
 }
 
-/* Computes the metrics of slice s into the result (and the notes of the overall one). */
+/* The quantiles qs[0..nq) of slice s's |e| store (ae_mode) into qv and, unweighted, the
+ * heavy-tail note's sum of the largest squares into *top_k, *top_sq (top_k 0: the slice
+ * is too small for the note); the store is permuted (at finish: the handle is spent).
+ * threads: for the halves of a large store. */
+static vn_status ae_quantiles(vn_eval *ev, slice *s, const double *qs, size_t nq, double *qv,
+                              size_t *top_k, double *top_sq, int threads)
+{
+    *top_k = 0;
+    if (ev->weighted && !s->aw && !ae_reserve(ev, s, 0))
+        return VN_ERR_NOMEM;
+    if (ev->weighted)
+        return vn__quantiles_weighted(s->ae, s->aw, s->an, qs, nq, qv);
+    if ((*top_k = vn__tail_k(s->an)) != 0) {
+        double t; /* the sum from the same passes */
+        vn__quantiles_type7_and(s->ae, s->an, qs, nq, qv, s->an - *top_k, &t, top_sq, threads);
+    } else {
+        vn__quantiles_type7(s->ae, s->an, qs, nq, qv);
+    }
+    return VN_OK;
+}
+
+/* The slices' quantiles computed ahead of finish_slice, a slice a task on the pool. */
+typedef struct pre_q {
+    vn_eval *ev;
+    const double *qs;
+    size_t nq;
+    struct pre_task { size_t an, i; } *order; /* the slices to do, the largest first */
+    size_t n;
+    struct pre_slice { /* by slice index */
+        bool done;
+        vn_status st;
+        size_t top_k;
+        double top_sq;
+    } *per;
+    double *qv; /* nq a slice, by slice index */
+} pre_q;
+
+static void pre_q_free(pre_q *pq)
+{
+    vn__free(pq->order);
+    vn__free(pq->per);
+    vn__free(pq->qv);
+    *pq = (pre_q){0};
+}
+
+static void pre_q_one(void *ctx, size_t j)
+{
+    pre_q *pq = ctx;
+    const size_t i = pq->order[j].i;
+    struct pre_slice *r = &pq->per[i];
+    /* several slices: one thread each (the pool runs them side by side) */
+    r->st = ae_quantiles(pq->ev, &pq->ev->slices[i], pq->qs, pq->nq, pq->qv + i * pq->nq,
+                         &r->top_k, &r->top_sq, pq->n == 1 ? pq->ev->threads : 1);
+}
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const struct pre_task *x = a, *y = b;
+    return x->an != y->an ? (x->an < y->an) - (x->an > y->an) : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Computes on the pool the quantiles of every slice whose |e| store finish_slice would
+ * read (ae_mode; not a derived overall slice, whose quantiles read the others' after),
+ * the largest first. The values do not depend on the threads. Without memory for its
+ * tables it does nothing: finish_slice then computes them itself. */
+static void pre_quantiles(vn_eval *ev, const double *qs, size_t nq, pre_q *pq)
+{
+    const size_t ns = ev->nslices;
+    *pq = (pre_q){.ev = ev, .qs = qs, .nq = nq};
+    pq->order = vn__malloc(ns * sizeof *pq->order);
+    pq->per = vn__calloc(ns, sizeof *pq->per);
+    pq->qv = vn__malloc(ns * nq * sizeof *pq->qv);
+    if (!pq->order || !pq->per || !pq->qv) {
+        pre_q_free(pq);
+        return;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        const slice *s = &ev->slices[i];
+        if ((i == 0 && ev->derived_ae) || !s->an || (ev->min_count && s->acc->n < ev->min_count))
+            continue;
+        pq->order[pq->n++] = (struct pre_task){s->an, i};
+        pq->per[i].done = true;
+    }
+    qsort(pq->order, pq->n, sizeof *pq->order, by_size_desc);
+    parallel(pq->n, ev->threads, pre_q_one, pq);
+}
+
+/* Computes the metrics of slice s into the result (and the notes of the overall one);
+ * pq: the quantiles computed ahead (pre_quantiles; none when pq->per is NULL). */
 static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const double *qs, size_t nq,
-                              double *qv)
+                              double *qv, const pre_q *pq)
 {
     slice *s = &ev->slices[si];
     vn__rowset rows = {s->y,  s->p, s->w, s->len, ev->weighted, nq, qs, qv,
@@ -1544,18 +1645,13 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
             return VN_ERR_NOMEM;
         rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
                             NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0};
-        if (nq && s->an && !small) {
-            if (ev->weighted) {
-                VN_TRY(vn__quantiles_weighted(s->ae, s->aw, s->an, qs, nq, qv));
-            } else if ((rows.top_k = vn__tail_k(s->an)) != 0) {
-                /* and the heavy-tail note's sum of the largest squares, from the same
-                 * passes */
-                double t;
-                vn__quantiles_type7_and(s->ae, s->an, qs, nq, qv, s->an - rows.top_k, &t,
-                                        &rows.top_sq, ev->threads);
-            } else {
-                vn__quantiles_type7(s->ae, s->an, qs, nq, qv);
-            }
+        if (nq && s->an && !small && pq->per && pq->per[si].done) {
+            VN_TRY(pq->per[si].st);
+            memcpy(qv, pq->qv + si * nq, nq * sizeof *qv);
+            rows.top_k = pq->per[si].top_k;
+            rows.top_sq = pq->per[si].top_sq;
+        } else if (nq && s->an && !small) {
+            VN_TRY(ae_quantiles(ev, s, qs, nq, qv, &rows.top_k, &rows.top_sq, ev->threads));
         }
     }
     double rank_err = NAN;
@@ -1790,20 +1886,24 @@ vn_status vn_eval_finish(vn_eval *ev, vn_result **out)
     vn_result *res = NULL;
     vn_status st = qs ? make_result(ev, &res) : VN_ERR_NOMEM;
     const size_t nq = st == VN_OK ? vn__quantile_levels(ev->ms, ev->nms, qs) : 0;
+    pre_q pq = {0};
+    if (nq && ae_mode(ev))
+        pre_quantiles(ev, qs, nq, &pq);
     if (st == VN_OK && ev->derived_ae && ae_mode(ev)) {
         /* the slices first, their |e| then read for the overall slice's (finish_slice);
          * the overall slice's notes are moved back in front of theirs */
         for (size_t i = 1; st == VN_OK && i < res->nslices; i++)
-            st = finish_slice(ev, res, i, qs, nq, qs + nms);
+            st = finish_slice(ev, res, i, qs, nq, qs + nms, &pq);
         const size_t before = res->nnotes;
         if (st == VN_OK)
-            st = finish_slice(ev, res, 0, qs, nq, qs + nms);
+            st = finish_slice(ev, res, 0, qs, nq, qs + nms, &pq);
         if (st == VN_OK)
             st = notes_to_front(res, before);
     } else {
         for (size_t i = 0; st == VN_OK && i < res->nslices; i++)
-            st = finish_slice(ev, res, i, qs, nq, qs + nms);
+            st = finish_slice(ev, res, i, qs, nq, qs + nms, &pq);
     }
+    pre_q_free(&pq);
     vn__free(qs);
     if (st == VN_OK && ev->series && !(ev->min_count && ev->slices[0].acc->n < ev->min_count))
         st = vn__series_pool(res, ev->train != NULL);
