@@ -1645,12 +1645,13 @@ static vn_status finish_slice(vn_eval *ev, vn_result *res, size_t si, const doub
             return VN_ERR_NOMEM;
         rows = (vn__rowset){NULL, NULL, ev->weighted ? s->aw : NULL, s->an, ev->weighted, nq, qs, qv,
                             NULL, 0, NULL, s->ae, false, NULL, 0, 0, 0.0};
-        if (nq && s->an && !small && pq->per && pq->per[si].done) {
+        if (nq && s->an && !small && pq->per && pq->per[si].done) { /* computed ahead */
             VN_TRY(pq->per[si].st);
             memcpy(qv, pq->qv + si * nq, nq * sizeof *qv);
             rows.top_k = pq->per[si].top_k;
             rows.top_sq = pq->per[si].top_sq;
-        } else if (nq && s->an && !small) {
+        } else if (nq && s->an && !small) { /* a derived overall slice's fallback, or no
+                                               memory to compute them ahead */
             VN_TRY(ae_quantiles(ev, s, qs, nq, qv, &rows.top_k, &rows.top_sq, ev->threads));
         }
     }

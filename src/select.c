@@ -330,13 +330,10 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
     unsigned char *slot = vn__calloc(nb_all, 1);
     vn__span one[2]; /* the parts' spans: one array's two halves, or the cut spans */
     vn__span *cut = nsp == 1 ? one : vn__malloc(2 * nsp * sizeof *cut);
-    if (!hist || !slot || !cut) {
-        vn__free(hist);
-        vn__free(slot);
-        if (cut != one)
-            vn__free(cut);
-        return false;
-    }
+    double *buf = NULL;
+    bool ok = false;
+    if (!hist || !slot || !cut)
+        goto done;
     radix_part parts[2];
     parts[0] = (radix_part){.sp = cut, .hist = hist, .slot = slot};
     parts[1] = (radix_part){.sp = cut + nsp, .hist = hist + nb_all, .slot = slot};
@@ -362,14 +359,9 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
         inside[j] = ranks[j] - cum;
         kof[j] = nb - 1;
     }
-    double *buf = total <= n / 2 ? vn__malloc(total * sizeof *buf) : NULL;
-    if (!buf) {
-        vn__free(hist);
-        vn__free(slot);
-        if (cut != one)
-            vn__free(cut);
-        return false;
-    }
+    buf = total <= n / 2 ? vn__malloc(total * sizeof *buf) : NULL;
+    if (!buf)
+        goto done;
     size_t tj = 0; /* tail's index in ranks */
     while (tail_sq && ranks[tj] != tail)
         tj++;
@@ -380,11 +372,7 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
     for (size_t k = 0; k < np; k++)
         parts[k].tail_b = tail_sq ? bucket[kof[tj]] : nb_all;
     parts[0].buf = parts[1].buf = buf;
-    vn__free(hist);
     radix_parts(parts, np, 2, threads);
-    vn__free(slot);
-    if (cut != one)
-        vn__free(cut);
     /* ascending ranks inside a bucket select on a shrinking right part */
     size_t k = 0, lo = 0;
     for (size_t j = 0; j < nr; j++) {
@@ -414,8 +402,14 @@ static bool radix_stats(const vn__span *sp, size_t nsp, size_t n, const size_t *
             vn__ksum_add(&s, t * t);
         *tail_sq = vn__ksum_get(&s);
     }
+    ok = true;
+done:
+    vn__free(hist);
+    vn__free(slot);
+    if (cut != one)
+        vn__free(cut);
     vn__free(buf);
-    return true;
+    return ok;
 }
 
 /* rank r's value from the radix results (r is among ranks[0..nr)) */
