@@ -786,11 +786,16 @@ int vn__csv_number(const vn__csv *r, size_t col, const char *role, const char *c
 
 bool vn__csv_data_start(const vn__csv *r, uint64_t *offset, uint64_t *line)
 {
-    if (!r->header || r->pending || r->nrec || r->failed || r->after_cr || !r->gz ||
-        !gzdirect(r->gz) || strcmp(r->name, "<stdin>") == 0)
+    if (!r->header || r->pending || r->nrec || r->failed || !r->gz || !gzdirect(r->gz) ||
+        strcmp(r->name, "<stdin>") == 0)
         return false;
     *offset = r->base + r->pos;
     *line = r->line;
+    if (r->after_cr) { /* the header ended in CR: the data starts after its LF, if any */
+        if (r->pos >= r->end || r->buf[r->pos] != '\n')
+            return false; /* (not read yet, or a bare CR: the sequential reader) */
+        return r->line_start == (*offset)++;
+    }
     return r->line_start == *offset;
 }
 

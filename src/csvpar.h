@@ -75,6 +75,14 @@ vn_status vn__par_read(const vn__par_spec *spec, vn__par_sink sink, void *ctx,
  * leave the field to vn__parse_double. */
 int vn__par_number(const char *s, size_t len, double *v);
 
+/* For tests: the structural parser's masks of the 64 bytes at b (delimiters, line feeds,
+ * other bytes below 0x23) as out[0..2], and the portable (SWAR) version's as out[3..5]. */
+void vn__par_classify(const unsigned char *b, unsigned char delim, uint64_t out[6]);
+
+/* 0: never map the file (tests compare both ways); VERNIER_NO_MMAP in the environment
+ * does the same for users. */
+extern int vn__par_map;
+
 /* Bytes per chunk (tests lower it to put chunk boundaries everywhere). */
 extern size_t vn__par_chunk_bytes;
 

@@ -16,6 +16,7 @@
 #include "kernels.h"
 #include "numparse.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -105,14 +106,18 @@ static void number(sbuf *b)
 typedef struct dialect {
     const char *eol;
     int blank_lines, missing, quotes, bom, no_final_eol, weights, utf8, spaces;
+    char delim;   /* 0: ',' */
+    int seg_last; /* the columns y, yhat, note, seg: the slice value ends the record */
 } dialect;
 
 /* y,yhat[,w],seg,note rows in the given dialect. */
 static void make_file(sbuf *b, size_t rows, const dialect *d)
 {
+    const char dl = d->delim ? d->delim : ',';
     if (d->bom)
         sb_put(b, "\xEF\xBB\xBF", 3);
-    sb_printf(b, "y,yhat%s,seg,note%s", d->weights ? ",w" : "", d->eol);
+    sb_printf(b, "y%cyhat%s%c%s%c%s%s", dl, d->weights ? (dl == ',' ? ",w" : "\tw") : "", dl,
+              d->seg_last ? "note" : "seg", dl, d->seg_last ? "seg" : "note", d->eol);
     /* slice values: ASCII and UTF-8; short (one word: 8 bytes or fewer), exactly 8 and 9
      * bytes, long; empty */
     static const char *segs[] = {"a", "b", "c\xC3\xA9", "dd", "a b", "12345678", "123456789",
@@ -124,18 +129,24 @@ static void make_file(sbuf *b, size_t rows, const dialect *d)
             sb_printf(b, "%s", next() % 2 ? "" : "NaN");
         else
             number(b);
-        sb_put(b, ",", 1);
+        sb_put(b, &dl, 1);
         if (d->spaces && next() % 29 == 0)
             sb_put(b, " 1.5 ", 5);
         else
             number(b);
         if (d->weights)
-            sb_printf(b, ",%s", next() % 13 == 0 ? "0" : "2.5");
-        sb_printf(b, ",%s,", segs[next() % (d->utf8 ? 10 : 2)]);
+            sb_printf(b, "%c%s", dl, next() % 13 == 0 ? "0" : "2.5");
+        const char *seg = segs[next() % (d->utf8 ? 10 : 2)];
+        if (!d->seg_last)
+            sb_printf(b, "%c%s%c", dl, seg, dl);
+        else
+            sb_put(b, &dl, 1);
         if (d->quotes && i == rows / 2)
-            sb_printf(b, "\"quoted,%s with a break\"", d->eol);
+            sb_printf(b, "\"quoted%c%s with a break\"", dl, d->eol);
         else
             sb_printf(b, "n%zu", i);
+        if (d->seg_last)
+            sb_printf(b, "%c%s", dl, seg);
         if (!(d->no_final_eol && i + 1 == rows))
             sb_printf(b, "%s", d->eol);
     }
@@ -171,6 +182,7 @@ static void evaluate(const char *path, const dialect *d, int threads, outcome *o
     cc.missing = d->missing ? VN_MISSING_SKIP : VN_MISSING_ERROR;
     cc.hash = 1;
     cc.max_field = max_field;
+    cc.delimiter = d->delim;
     memset(o, 0, sizeof *o);
     o->st = vn_eval_csv(ev, path, &cc);
     if (o->st != VN_OK) {
@@ -211,23 +223,26 @@ static void compare_dialect(const char *name, size_t rows, const dialect *d, int
     outcome ref, got;
     evaluate(gz, d, 1, &ref);
     CHECKF((ref.st == VN_OK) == expect_ok, "%s: reference status %d: %s", name, ref.st, ref.msg);
-    static const size_t chunks[] = {1, 2, 3, 5, 7, 11, 16, 31, 64, 97, 256, 1000, 4096, 1 << 22};
+    static const size_t chunks[] = {1, 2, 3, 5, 7, 11, 16, 31, 64, 97, 256, 1000, 4096, 4099, 6007, 1 << 22};
     const size_t saved = vn__par_chunk_bytes;
     int bad = 0;
-    for (size_t c = 0; c < sizeof chunks / sizeof *chunks; c++)
-        for (int t = 1; t <= 2; t++) {
+    /* (tiny chunks of a long file each read 64 KB ahead: the short files cover them) */
+    for (size_t c = rows > 1000 ? 9 : 0; c < sizeof chunks / sizeof *chunks; c++)
+        for (int t = 1; t <= 4; t++) { /* threads 1 and 2, each read and mapped */
             vn__par_chunk_bytes = chunks[c];
-            evaluate(plain, d, t, &got);
+            vn__par_map = t > 2;
+            evaluate(plain, d, 2 - t % 2, &got);
             const int same = got.st == ref.st && strcmp(got.msg, ref.msg) == 0 &&
                              (ref.st != VN_OK || strcmp(got.json.s, ref.json.s) == 0);
             if (!same && bad++ < 3)
-                fprintf(stderr, "%s: chunk %zu threads %d: status %d vs %d\n  %s\n  %s\n", name,
-                        chunks[c], t, got.st, ref.st, got.st ? got.msg : "(ok)",
-                        ref.st ? ref.msg : "(ok)");
+                fprintf(stderr, "%s: chunk %zu threads %d map %d: status %d vs %d\n  %s\n  %s\n",
+                        name, chunks[c], 2 - t % 2, vn__par_map, got.st, ref.st,
+                        got.st ? got.msg : "(ok)", ref.st ? ref.msg : "(ok)");
             CHECK(same);
             free(got.json.s);
         }
     vn__par_chunk_bytes = saved;
+    vn__par_map = 1;
     free(ref.json.s);
     free(b.s);
     unlink(plain);
@@ -236,56 +251,96 @@ static void compare_dialect(const char *name, size_t rows, const dialect *d, int
 
 static void test_dialects(void)
 {
-    const dialect lf = {"\n", 0, 0, 0, 0, 0, 0, 0, 0};
+    const dialect lf = {"\n", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     compare_dialect("lf", 300, &lf, 1);
-    const dialect crlf = {"\r\n", 1, 0, 0, 1, 0, 0, 1, 0};
+    const dialect crlf = {"\r\n", 1, 0, 0, 1, 0, 0, 1, 0, 0, 0};
     compare_dialect("crlf+blank+bom+utf8", 300, &crlf, 1);
-    const dialect miss = {"\n", 1, 1, 0, 0, 1, 1, 0, 1};
+    const dialect miss = {"\n", 1, 1, 0, 0, 1, 1, 0, 1, 0, 0};
     compare_dialect("missing+noeol+weights+spaces", 300, &miss, 1);
-    const dialect quoted = {"\n", 0, 0, 1, 0, 0, 1, 1, 0};
+    const dialect quoted = {"\n", 0, 0, 1, 0, 0, 1, 1, 0, 0, 0};
     compare_dialect("quoted field mid-file (resume)", 300, &quoted, 1);
-    const dialect quoted_crlf = {"\r\n", 1, 1, 1, 1, 1, 1, 1, 1};
+    const dialect quoted_crlf = {"\r\n", 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
     compare_dialect("everything", 300, &quoted_crlf, 1);
-    const dialect empty = {"\n", 0, 0, 0, 0, 0, 0, 0, 0};
+    const dialect empty = {"\n", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     compare_dialect("header only", 0, &empty, 0);
+    /* tab-separated: the delimiter is one of the bytes the structural parser's "odd" mask
+     * would otherwise flag; and 3,000 rows, so that the mapped chunks meet far more
+     * records than the 64 KB they look ahead */
+    const dialect tsv = {"\n", 1, 1, 0, 0, 1, 1, 0, 1, '\t', 0};
+    compare_dialect("tab-separated", 300, &tsv, 1);
+    compare_dialect("lf, 3000 rows", 3000, &lf, 1);
+    const dialect tsv_crlf = {"\r\n", 0, 0, 0, 0, 0, 1, 1, 0, '\t', 0};
+    compare_dialect("tab-separated crlf, 3000 rows", 3000, &tsv_crlf, 1);
+    /* the slice value last, before CRLF: the CR is not part of it */
+    const dialect last = {"\r\n", 1, 1, 0, 0, 1, 1, 1, 0, 0, 1};
+    compare_dialect("slice value last, crlf", 1000, &last, 1);
+    const dialect last_lf = {"\n", 0, 0, 0, 0, 0, 0, 1, 0, 0, 1};
+    compare_dialect("slice value last, lf", 1000, &last_lf, 1);
 }
 
-/* Bad input after many good chunks: the same message, line and column as csv.c. */
+/* Bad input between many good chunks: the same message, line and column as csv.c, or
+ * the same result where csv.c reads the record. The odd record sits in the middle of the
+ * file, where the structural parser meets it (the last 64 bytes of a chunk are parsed a
+ * byte at a time). */
 static void test_errors(void)
 {
-    static const char *const bad[] = {
-        "1,2,a,x\n3,4,b,y\n5,abc,a,z\n",      /* not a number */
-        "1,2,a,x\n3,4,b\n5,6,a,z\n",          /* too few fields */
-        "1,2,a,x\n3,4,b,y,extra\n5,6,a,z\n",  /* too many fields */
-        "1,2,a,x\n3,,b,y\n5,6,a,z\n",         /* missing under the error policy */
-        "1,2,a,x\n3,4,b,\"open\n5,6,a,z\n",   /* a quote left open */
-        "1,2,a,x\n3,4,b,y\r5,6,a,z\n",        /* a bare CR ends a line: valid */
-        "1,2,a,x\n3,1e999,b,y\n",             /* out of range */
-        "1,2,\xff\xfe,x\n",                   /* a slice value that is not UTF-8 */
+    static const struct {
+        const char *s;
+        size_t n;   /* 0: strlen */
+        int expect; /* 1 ok, 0 an error, -1 whichever csv.c says */
+        int odd;    /* a byte the structural parser's masks flag, in a field it skips */
+    } bad[] = {
+        {"1,2,a,x\n3,4,b,y\n5,abc,a,z\n", 0, 0, 0},    /* not a number */
+        {"1,2,a,x\n3,4,b\n5,6,a,z\n", 0, 0, 0},        /* too few fields */
+        {"1,2,a,x\n3,4,b,y,extra\n5,6,a,z\n", 0, 0, 0}, /* too many fields */
+        {"1,2,a,x\n3,4,b,y,\n5,6,a,z\n", 0, 0, 0},     /* a trailing delimiter */
+        {"1,2,a,x\n3,,b,y\n5,6,a,z\n", 0, 0, 0},       /* missing under the error policy */
+        {"1,2,a,x\n3,4,b,\"open\n5,6,a,z\n", 0, 0, 0}, /* a quote left open */
+        {"1,2,a,x\n3,4,b,y\r5,6,a,z\n", 0, 1, 0},      /* a bare CR ends a line: valid */
+        {"1,2,a,x\n3,4,b,y\rz\n", 0, 0, 1},         /* ... so here "z" is a short record */
+        {"1,2,a,x\n3,4,b,y\0z\n5,6,a,z\n", 24, -1, 1}, /* a NUL inside a field */
+        {"1,2,a,x\n3,4,b,y\"z\n5,6,a,z\n", 0, -1, 1},  /* a quote inside a field */
+        {"1,2,a,x\n3,4,\"b\",y\n5,6,a,z\n", 0, 1, 0},  /* a quoted slice value */
+        {"1,2,a,x\n3,4,b\t,y\n5,6,a,z\n", 0, -1, 0},   /* a tab inside a slice value */
+        {"1,2,a,x\n 3,4,b,y\n5,6,a,z\n", 0, -1, 0},    /* a space before a number */
+        {"1,2,a,x\n3,1e999,b,y\n", 0, 0, 0},           /* out of range */
+        {"1,2,\xff\xfe,x\n", 0, 0, 0},                 /* a slice value that is not UTF-8 */
+        {"1,2,\xc3\xa9,x\n", 0, 1, 0},                 /* one that is */
     };
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    /* each case, then the ones with a byte the masks flag moved through every offset of
+     * the 64-byte windows (a pad of 0..63 bytes before them) */
+    const size_t ncase = sizeof bad / sizeof *bad;
+    for (size_t i = 0, shift = 0; i < ncase; shift < 63 && bad[i].odd ? shift++ : (shift = 0, i++)) {
         sbuf b = {0};
         sb_printf(&b, "y,yhat,seg,note\n");
         for (int r = 0; r < 200; r++)
             sb_printf(&b, "%d.5,%d.25,%s,n\n", r, r + 1, r % 3 ? "a" : "b");
-        sb_put(&b, bad[i], strlen(bad[i]));
+        sb_printf(&b, "1,2,a,%.*s\n", (int)shift,
+                  "0123456789012345678901234567890123456789012345678901234567890123");
+        sb_put(&b, bad[i].s, bad[i].n ? bad[i].n : strlen(bad[i].s));
+        for (int r = 0; r < 200; r++)
+            sb_printf(&b, "%d.5,-%d.25,%s,n\n", r, r + 1, r % 5 ? "a" : "c");
         char plain[64], gz[64];
         tmp_write(plain, b.s, b.n, 0);
         tmp_write(gz, b.s, b.n, 1);
-        const dialect d = {"\n", 0, 0, 0, 0, 0, 0, 0, 0};
+        const dialect d = {"\n", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         outcome ref, got;
         evaluate(gz, &d, 1, &ref);
-        CHECKF(ref.st == (strchr(bad[i], '\r') ? VN_OK : VN_ERR_DATA), "case %zu: status %d", i,
-               ref.st);
+        CHECKF(bad[i].expect < 0 || (ref.st == VN_OK) == bad[i].expect, "case %zu: status %d",
+               i, ref.st);
         const size_t saved = vn__par_chunk_bytes;
-        for (size_t c = 1; c < 400; c = c * 3 + 1) {
-            vn__par_chunk_bytes = c;
+        static const size_t chunks[] = {1, 4, 13, 40, 121, 364, 4096, 1 << 22};
+        for (size_t c = shift ? 12 : 0; c < 2 * sizeof chunks / sizeof *chunks; c++) {
+            vn__par_chunk_bytes = chunks[c / 2];
+            vn__par_map = c % 2;
             evaluate(plain, &d, 2, &got);
             CHECKF(got.st == ref.st && strcmp(got.msg, ref.msg) == 0 &&
                        (ref.st != VN_OK || strcmp(got.json.s, ref.json.s) == 0),
-                   "case %zu chunk %zu: \"%s\" vs \"%s\"", i, c, got.msg, ref.msg);
+                   "case %zu shift %zu chunk %zu map %d: \"%s\" vs \"%s\"", i, shift,
+                   chunks[c / 2], vn__par_map, got.msg, ref.msg);
             free(got.json.s);
         }
+        vn__par_map = 1;
         vn__par_chunk_bytes = saved;
         free(ref.json.s);
         free(b.s);
@@ -296,39 +351,121 @@ static void test_errors(void)
 
 /* A number the fast path could convert but longer than max_field (a long exponent):
  * the same error as the sequential reader's, at max_field 64 (where the parallel reader
- * skips its own length check of fast numbers) and at 20. */
+ * skips its own length check of fast numbers) and at 20; and a field over 20 bytes in a
+ * record the structural parser takes (shorter than 64 bytes). */
 static void test_max_field(void)
 {
-    sbuf b = {0};
-    sb_printf(&b, "y,yhat,seg,note\n");
-    for (int r = 0; r < 50; r++)
-        sb_printf(&b, "%d.5,%d.25,a,n\n", r, r + 1);
-    sb_printf(&b, "1.5,2e");
-    for (int i = 0; i < 70; i++)
-        sb_put(&b, "0", 1);
-    sb_printf(&b, "1,a,n\n7,8,a,n\n");
-    char plain[64], gz[64];
-    tmp_write(plain, b.s, b.n, 0);
-    tmp_write(gz, b.s, b.n, 1);
-    const dialect d = {"\n", 0, 0, 0, 0, 0, 0, 0, 0};
-    const size_t limits[] = {64, 20, 0};
-    for (size_t l = 0; l < 3; l++) {
-        max_field = limits[l];
-        outcome ref, got;
-        evaluate(gz, &d, 1, &ref);
-        evaluate(plain, &d, 2, &got);
-        CHECKF(ref.st == (limits[l] ? VN_ERR_DATA : VN_OK), "max_field %zu: status %d",
-               limits[l], ref.st);
-        CHECKF(got.st == ref.st && strcmp(got.msg, ref.msg) == 0 &&
-                   (ref.st != VN_OK || strcmp(got.json.s, ref.json.s) == 0),
-               "max_field %zu: \"%s\" vs \"%s\"", limits[l], got.msg, ref.msg);
-        free(ref.json.s);
-        free(got.json.s);
+    for (int v = 0; v < 2; v++) {
+        sbuf b = {0};
+        sb_printf(&b, "y,yhat,seg,note\n");
+        for (int r = 0; r < 50; r++)
+            sb_printf(&b, "%d.5,%d.25,a,n\n", r, r + 1);
+        if (v == 0) { /* a fast number of 72 bytes */
+            sb_printf(&b, "1.5,2e");
+            for (int i = 0; i < 70; i++)
+                sb_put(&b, "0", 1);
+            sb_printf(&b, "1,a,n\n");
+        } else { /* a record shorter than 64 bytes with a field of 22 */
+            sb_printf(&b, "1.5,2.5,a,n23456789012345678901\n");
+        }
+        for (int r = 0; r < 50; r++)
+            sb_printf(&b, "%d.5,%d.25,a,n\n", r, r + 1);
+        char plain[64], gz[64];
+        tmp_write(plain, b.s, b.n, 0);
+        tmp_write(gz, b.s, b.n, 1);
+        const dialect d = {"\n", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        const size_t limits[] = {64, 20, 0};
+        for (size_t l = 0; l < 3; l++) {
+            max_field = limits[l];
+            outcome ref, got;
+            evaluate(gz, &d, 1, &ref);
+            evaluate(plain, &d, 2, &got);
+            const int fails = v == 0 ? limits[l] != 0 : limits[l] == 20;
+            CHECKF(ref.st == (fails ? VN_ERR_DATA : VN_OK), "case %d max_field %zu: status %d",
+                   v, limits[l], ref.st);
+            CHECKF(got.st == ref.st && strcmp(got.msg, ref.msg) == 0 &&
+                       (ref.st != VN_OK || strcmp(got.json.s, ref.json.s) == 0),
+                   "case %d max_field %zu: \"%s\" vs \"%s\"", v, limits[l], got.msg, ref.msg);
+            free(ref.json.s);
+            free(got.json.s);
+        }
+        max_field = 0;
+        free(b.s);
+        unlink(plain);
+        unlink(gz);
     }
-    max_field = 0;
+}
+
+/* The parallel reader alone on a clean file: it must read to the end itself (a chunk
+ * that ends in the wrong place would hand the rest to csv.c, and the results above would
+ * still agree), every value the bits strtod gives its text, every row's key right. */
+typedef struct collect {
+    const double *want_y, *want_p;
+    const int *want_key;
+    size_t at, wrong;
+} collect;
+
+static vn_status collect_sink(void *ctx, const vn__par_chunk *c)
+{
+    collect *k = ctx;
+    for (size_t i = 0; i < c->n; i++, k->at++) {
+        const char *key = c->keys[c->key[i]];
+        const int kid = key[0] == 's' ? atoi(key + 1) : -1;
+        if (!unit_same(c->col[0][i], k->want_y[k->at]) ||
+            !unit_same(c->col[1][i], k->want_p[k->at]) || kid != k->want_key[k->at])
+            k->wrong++;
+    }
+    return VN_OK;
+}
+
+static void test_reader_alone(void)
+{
+    const size_t rows = 20000;
+    double *y = malloc(rows * sizeof *y), *p = malloc(rows * sizeof *p);
+    int *key = malloc(rows * sizeof *key);
+    sbuf b = {0};
+    sb_printf(&b, "y,yhat,seg\n");
+    const size_t start = b.n;
+    for (size_t i = 0; i < rows; i++) {
+        sbuf t = {0};
+        number(&t);
+        y[i] = strtod(t.s, NULL);
+        sb_printf(&b, "%s,", t.s);
+        t.n = 0;
+        number(&t);
+        p[i] = strtod(t.s, NULL);
+        key[i] = (int)(next() % 25);
+        sb_printf(&b, "%s,s%d\n", t.s, key[i]);
+        free(t.s);
+    }
+    char path[64];
+    tmp_write(path, b.s, b.n, 0);
+    const int fd = open(path, O_RDONLY);
+    static const size_t chunks[] = {4096, 6007, 65536, 1 << 22};
+    const size_t saved = vn__par_chunk_bytes, keycol = 2;
+    for (size_t c = 0; c < 4 * sizeof chunks / sizeof *chunks; c++) {
+        vn__par_chunk_bytes = chunks[c / 4];
+        vn__par_map = c % 2;
+        const vn__par_spec sp = {.fd = fd, .size = b.n, .start = start, .line = 2, .ncols = 3,
+                                 .delim = ',', .max_field = 1 << 20, .nnum = 2, .num = {0, 1},
+                                 .weight = -1, .nkey = 1, .key = &keycol,
+                                 .threads = 1 + (int)(c / 2 % 2)};
+        collect k = {y, p, key, 0, 0};
+        vn__par_end end;
+        char err[128];
+        const vn_status st = vn__par_read(&sp, collect_sink, &k, &end, err, sizeof err);
+        CHECKF(st == VN_OK && end.complete && k.at == rows && k.wrong == 0,
+               "chunk %zu map %d: status %d, complete %d, %zu rows, %zu wrong", chunks[c / 4],
+               vn__par_map, st, end.complete, k.at, k.wrong);
+    }
+    vn__par_chunk_bytes = saved;
+    vn__par_map = 1;
+    close(fd);
+    unlink(path);
     free(b.s);
-    unlink(plain);
-    unlink(gz);
+    free(y);
+    free(p);
+    free(key);
 }
 
 /* ---- quantiles of |e| kept alone, and the radix selection of large arrays ---- */
@@ -440,6 +577,34 @@ static void test_abs_only_store(void)
     free(w);
 }
 
+/* The structural parser's byte classes, both versions (SSE2 where the build has it, and
+ * the portable one), against a byte loop, for delimiters among and apart from the bytes
+ * below 0x23. */
+static void test_classify(void)
+{
+    static const unsigned char pick[] = {',', '\t', ';', '|', ' ', '\n', '\r', '"', 0, '!',
+                                         0x22, 0x23, 0x1F, 0x7F, 0x80, 0xFF, 0xA2, 0x8A,
+                                         '0', '9', '.', '-', 'e', 'a'};
+    static const unsigned char delims[] = {',', '\t', ';', '|', ' ', 0x22 - 1};
+    unsigned char b[64];
+    size_t wrong = 0;
+    for (int i = 0; i < 200000; i++) {
+        for (size_t j = 0; j < 64; j++)
+            b[j] = next() % 4 ? pick[next() % sizeof pick] : (unsigned char)next();
+        const unsigned char dl = delims[i % sizeof delims];
+        uint64_t want[3] = {0, 0, 0}, got[6];
+        for (size_t j = 0; j < 64; j++) {
+            want[0] |= (uint64_t)(b[j] == dl) << j;
+            want[1] |= (uint64_t)(b[j] == '\n') << j;
+            want[2] |= (uint64_t)(b[j] < 0x23 && b[j] != dl && b[j] != '\n') << j;
+        }
+        vn__par_classify(b, dl, got);
+        for (int k = 0; k < 6; k++)
+            wrong += got[k] != want[k % 3];
+    }
+    CHECKF(wrong == 0, "%zu masks differ from the byte loop", wrong);
+}
+
 /* The inline conversion against the exact parser, bit for bit, on every spelling the
  * generator knows and on random digit strings around the fast path's limits. */
 static void test_fast_numbers(void)
@@ -492,9 +657,11 @@ static void test_fast_numbers(void)
 
 int main(void)
 {
+    RUN(test_classify);
     RUN(test_fast_numbers);
     RUN(test_max_field);
     RUN(test_dialects);
+    RUN(test_reader_alone);
     RUN(test_errors);
     RUN(test_radix_quantiles);
     RUN(test_abs_only_store);
