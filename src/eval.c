@@ -484,7 +484,7 @@ static bool ae_append(vn_eval *ev, slice *s, size_t n, const double *w, double *
 {
     if (!ae_reserve(ev, s, n))
         return false;
-    *at = s->ae + s->an;
+    *at = s->ae ? s->ae + s->an : NULL; /* (no store yet when n is 0) */
     for (size_t i = 0; s->aw && i < n; i++)
         s->aw[s->an + i] = w ? w[i] : 1.0;
     s->an += n;
