@@ -155,6 +155,8 @@ static inline __attribute__((always_inline)) v4d vld(const double *p)
     return v;
 }
 
+static inline __attribute__((always_inline)) void vst(double *p, v4d v) { memcpy(p, &v, sizeof v); }
+
 static inline __attribute__((always_inline)) v4d vsplat(double x) { return (v4d){x, x, x, x}; }
 
 /* lane_add on all four lanes at once. */
@@ -653,6 +655,29 @@ void vn__acc_merge(vn__acc *a, const vn__acc *b, const vn__plan *plan)
 
 _Static_assert(VN_BLOCK_ROWS >= VN_EXPR_ROWS, "vn__ones serves a row program's step");
 const double vn__ones[VN_BLOCK_ROWS] = {[0 ... VN_BLOCK_ROWS - 1] = 1.0};
+
+/* |p - y| of rows [0, n) into ae, and whether every difference is finite — which it is
+ * whenever y and p are (the converse fails only by overflow: a caller that needs finite
+ * rows checks them with vn__all_finite when this says false). */
+VN_CLONES
+bool vn__abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
+                    size_t n)
+{
+    v4i m = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        const v4d e = vld(p + i) - vld(y + i);
+        m |= (v4i)(e - e);
+        vst(ae + i, vabs(e));
+    }
+    bool ok = (m[0] | m[1] | m[2] | m[3]) == 0;
+    for (; i < n; i++) {
+        const double e = p[i] - y[i];
+        ok &= isfinite(e) != 0;
+        ae[i] = fabs(e);
+    }
+    return ok;
+}
 
 /* x - x is +0.0 (all bits clear) for a finite x, NaN otherwise: OR the bits together. */
 VN_CLONES

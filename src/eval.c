@@ -640,14 +640,17 @@ static void fold_job(void *ctx, size_t j)
     job *jb = &pl->jobs[j];
     vn__acc *a = (vn__acc *)(pl->states + j * pl->acc_size);
     vn__acc_init(a, pl->plan);
-    if (jb->check && !rows_finite(jb->y + jb->off, jb->p + jb->off, jb->n)) {
+    const double *y = jb->y + jb->off, *p = jb->p + jb->off;
+    /* |e| first, which says on the way whether the rows' differences are finite: when
+     * they are, so are the rows, and the check's own pass is saved (jobs that check are
+     * fold_direct's, whose |e| start at the block's first row: ae_from 0) */
+    const bool diffs_finite =
+        jb->ae && vn__abs_errors(jb->ae, y + jb->ae_from, p + jb->ae_from, jb->n - jb->ae_from);
+    if (jb->check && !(diffs_finite && jb->ae_from == 0) && !rows_finite(y, p, jb->n)) {
         jb->bad = true; /* the evaluation is spent: the caller fails it */
         return;
     }
     vn__acc_fold(a, pl->plan, jb->y, jb->p, jb->w, jb->x, jb->off, jb->n);
-    if (jb->ae) /* while the rows are in the cache */
-        abs_errors(jb->ae, jb->y + jb->off + jb->ae_from, jb->p + jb->off + jb->ae_from,
-                   jb->n - jb->ae_from);
 }
 
 /* Folds jobs[0..njobs) (blocks in each slice's row order) on the pool and merges their

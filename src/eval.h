@@ -186,6 +186,8 @@ void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const doubl
                   const double *w, const double *const *x, size_t off, size_t n);
 /* Whether x[0..n) are all finite (vectorised). */
 bool vn__all_finite(const double *x, size_t n);
+bool vn__abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
+                    size_t n);
 /* The state of custom metric um (SLOT_CUSTOM) inside a. */
 void *vn__acc_state(const vn__acc *a, const vn__umetric *um);
 /* a = a ⊕ b (b after a in row order). */

@@ -482,6 +482,54 @@ out:
     free(x);
 }
 
+/* Finite rows whose difference overflows (y = -1e308, p = 1e308) are good rows: the
+ * fold jobs learn that the rows are finite from their differences when |e| is kept, and
+ * must check the rows themselves when a difference is not — on 1 and 2 threads, in the
+ * first block, a later batch and the tail. */
+static void test_overflow_is_not_bad(void)
+{
+    enum { M = 700000 };
+    double *y = malloc(M * sizeof *y), *p = malloc(M * sizeof *p);
+    CHECK(y && p);
+    if (!y || !p)
+        goto out;
+    static const size_t rows[] = {3, 530000, M - 1};
+    for (size_t c = 0; c < 6; c++) {
+        for (size_t i = 0; i < M; i++) {
+            y[i] = (double)(i % 97);
+            p[i] = y[i] + 0.5;
+        }
+        y[rows[c % 3]] = -1e308;
+        p[rows[c % 3]] = 1e308;
+        vn_eval_config cfg;
+        vn_eval_config_init(&cfg);
+        cfg.metrics = "count,p99_abs_error,max_error";
+        cfg.threads = 1 + (int)(c / 3);
+        vn_eval *ev;
+        char err[256];
+        CHECK(vn_eval_new(&cfg, &ev, err, sizeof err) == VN_OK);
+        const vn_rows r = {M, y, 1, p, 1, NULL, 0, NULL};
+        CHECKF(vn_eval_update(ev, &r) == VN_OK, "case %zu: %s", c, vn_eval_errmsg(ev));
+        vn_result *res = NULL;
+        CHECK(vn_eval_finish(ev, &res) == VN_OK);
+        /* the count is every row, the p99 that of the clean rows (0.5), max |e| inf */
+        double v[3] = {0, 0, 0};
+        for (size_t k = 0; res && k < 3; k++) {
+            vn_value val;
+            vn_result_get(res, 0, k, &val);
+            v[k] = val.value;
+        }
+        /* (max_error overflows: inf, or undefined with a reason) */
+        CHECKF(v[0] == M && v[1] == 0.5 && !isfinite(v[2]), "case %zu: %g %g %g", c, v[0], v[1],
+               v[2]);
+        vn_result_free(res);
+        vn_eval_free(ev);
+    }
+out:
+    free(y);
+    free(p);
+}
+
 /* Quantiles of |e| when a metric reads an input column: unweighted, unsliced rows with
  * columns are appended in bulk (append_plain), which once skipped the |e| store and the
  * sketch, so medae and pNN_abs_error came out 0 (found by fuzz_csvpar's metric list).
@@ -796,6 +844,7 @@ int main(void)
     RUN(test_api_errors);
     RUN(test_quantiles_with_columns);
     RUN(test_bad_row_deep);
+    RUN(test_overflow_is_not_bad);
     RUN(test_syy_alone);
     RUN(test_ones_vs_unweighted);
     RUN(test_weighted_then_bulk);
