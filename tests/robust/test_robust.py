@@ -223,6 +223,42 @@ def test_slow_pipe_on_stdin(vernier, tmp_path):
     assert out == ref.replace(str(data).encode(), b"<stdin>")
 
 
+def test_sigbus_is_an_io_error(vernier, tmp_path):
+    """SIGBUS (a mapped input truncated by another process) ends with exit 4 and the
+    error contract, not a crash: vernier blocked on a pipe gets the signal."""
+    p = subprocess.Popen([vernier, "eval", "-", "-y", "y", "-p", "yhat"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdin.write(b"y,yhat\n1,2\n")
+    p.stdin.flush()
+    time.sleep(0.3)
+    p.send_signal(signal.SIGBUS)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 4, (p.returncode, err)
+    assert "changed size while it was being read" in one_error_line(err)
+
+
+def test_input_truncated_while_read(vernier, tmp_path):
+    """A plain file truncated while vernier reads it (mapped a chunk at a time): a result,
+    a data error or an I/O error — never a crash, always the error contract."""
+    path = tmp_path / "big.csv"
+    row = b"12.5,13.25,ab\n"
+    body = b"y,yhat,g\n" + row * 3_000_000
+    outcomes = set()
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.2):
+        path.write_bytes(body)
+        p = subprocess.Popen([vernier, "eval", str(path), "-y", "y", "-p", "yhat"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        with open(path, "r+b") as f:
+            f.truncate(len(body) // 3)
+        out, err = p.communicate(timeout=120)
+        assert p.returncode in (0, 3, 4), (delay, p.returncode, err[-300:])
+        if p.returncode:
+            one_error_line(err)
+        outcomes.add(p.returncode)
+
+
 def test_unreadable_file(vernier, ioshim, tmp_path):
     data = tmp_path / "small.csv"
     write_small(data)
