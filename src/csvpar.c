@@ -324,25 +324,27 @@ static inline size_t scan_field(const unsigned char *b, size_t q, uint64_t dl)
 
 /* ---- parsing a chunk ---- */
 
-static bool slot_grow_rows(slot *s, size_t nnum, bool keys)
+/* Room for `rows` rows in s's columns (keys: and their slice keys). */
+static bool slot_grow_rows(slot *s, size_t nnum, bool keys, size_t rows)
 {
-    if (s->n < s->cap)
+    if (rows <= s->cap)
         return true;
-    size_t cap = s->cap;
+    size_t cap = SIZE_MAX;
     for (size_t j = 0; j < nnum; j++) {
         size_t c1 = s->cap, c2 = s->cap;
-        if (!vn__grow((void **)&s->col[j], &c1, s->n + 1, sizeof(double)) ||
-            !vn__grow((void **)&s->exp10[j], &c2, s->n + 1, sizeof(int16_t)))
+        if (!vn__grow((void **)&s->col[j], &c1, rows, sizeof(double)) ||
+            !vn__grow((void **)&s->exp10[j], &c2, rows, sizeof(int16_t)))
             return false;
-        cap = c1 < c2 ? c1 : c2;
+        cap = c1 < cap ? c1 : cap;
+        cap = c2 < cap ? c2 : cap;
     }
     if (keys) {
         size_t c = s->cap;
-        if (!vn__grow((void **)&s->key, &c, s->n + 1, sizeof(uint32_t)))
+        if (!vn__grow((void **)&s->key, &c, rows, sizeof(uint32_t)))
             return false;
         cap = c < cap ? c : cap;
     }
-    s->cap = cap;
+    s->cap = cap == SIZE_MAX ? rows : cap;
     return true;
 }
 
@@ -500,7 +502,7 @@ static inline int store_row(slot *s, const vn__par_spec *sp, const double *v, co
     if ((sp->weight >= 0 && v[sp->weight] < 0.0) ||
         (sp->binary && convert(v[0], ex[0]) != 0.0 && convert(v[0], ex[0]) != 1.0))
         return 1;
-    if (!slot_grow_rows(s, nnum, sp->nkey > 0))
+    if (!slot_grow_rows(s, nnum, sp->nkey > 0, s->n + 1))
         return -1;
     for (size_t j = 0; j < nnum; j++) {
         s->col[j][s->n] = v[j];
@@ -738,6 +740,31 @@ static inline uint64_t from_bit(uint64_t lo, uint64_t hi, unsigned o)
     return (lo >> o) | ((hi << 1) << (63 - o));
 }
 
+/* One field of a record the structural parser reads, [f, e) of the record at p: its
+ * number into row `row`, or its slice key into rk. 0; 1 when the record must be parsed
+ * alone; -1 when out of memory. */
+static inline __attribute__((always_inline)) int plain_field(
+    slot *s, unsigned role, unsigned j, const unsigned char *buf, size_t p, size_t f, size_t e,
+    size_t lim, size_t row, size_t nkey, rowkey *rk)
+{
+    const size_t n = e - f;
+    const unsigned char *q = buf + p + f;
+    if (role == ROLE_NUM) {
+        double x;
+        int k;
+        if (!short_number(q, n, &x, &k)) {
+            const unsigned char *end = NULL;
+            if (!n || !fast_number(q, buf + lim, &x, &k, &end) || end != buf + p + e)
+                return 1;
+        }
+        s->col[j][row] = x;
+        s->exp10[j][row] = (int16_t)k;
+    } else if (role == ROLE_KEY) {
+        return key_field(s, nkey, buf, p + f, n, rk);
+    }
+    return 0;
+}
+
 /* As parse_records, with the records the masks vouch for read off them. Needs 64
  * readable bytes past lim. A record is parsed into row s->n in place (its values and
  * their exponents); one the masks do not vouch for is then parsed again, alone. */
@@ -746,28 +773,34 @@ static size_t parse_structural(reader *rd, slot *s, const unsigned char *buf, si
 {
     const vn__par_spec *sp = rd->sp;
     const unsigned char delim = (unsigned char)sp->delim;
-    const size_t ncols = sp->ncols, nnum = sp->nnum, nkey = sp->nkey;
-    const size_t max_field = rd->short_max ? sp->max_field : 64;
+    const size_t ncols = sp->ncols, nnum = sp->nnum, nkey = sp->nkey, last = ncols - 1;
+    const bool short_max = rd->short_max; /* else no field under 64 bytes is too long */
+    const size_t max_field = sp->max_field;
     const int weight = sp->weight;
     const bool binary = sp->binary, checks = weight >= 0 || binary;
     const unsigned char *role = rd->role, *which = rd->which;
     if (ncols - 1 >= 64 || p + 64 > lim)
         return parse_records(rd, s, buf, p, stop_at, lim);
-    /* the masks of [B, B + 128), which holds [p, p + 64) */
+    /* the masks of [B, B + 128), which holds [p, p + 64); room for a row per byte of
+     * [B, B + 64), made whenever B moves */
     size_t B = p;
     uint64_t d0, n0, o0, d1, n1, o1;
     classify64(buf + B, delim, &d0, &n0, &o0);
     classify64(buf + B + 64, delim, &d1, &n1, &o1);
+    if (!slot_grow_rows(s, nnum, nkey > 0, s->n + 64))
+        goto nomem;
     while (p < stop_at) {
         if (p + 64 > lim) /* the chunk's last bytes: their masks would run past */
             return parse_records(rd, s, buf, p, stop_at, lim);
-        while (p - B >= 64) {
-            B += 64;
-            d0 = d1, n0 = n1, o0 = o1;
-            classify64(buf + B + 64, delim, &d1, &n1, &o1);
+        if (p - B >= 64) {
+            do {
+                B += 64;
+                d0 = d1, n0 = n1, o0 = o1;
+                classify64(buf + B + 64, delim, &d1, &n1, &o1);
+            } while (p - B >= 64);
+            if (!slot_grow_rows(s, nnum, nkey > 0, s->n + 64))
+                goto nomem;
         }
-        if (s->n == s->cap && !slot_grow_rows(s, nnum, nkey > 0))
-            goto nomem;
         const size_t row = s->n;
         const unsigned o = (unsigned)(p - B);
         const uint64_t nl = from_bit(n0, n1, o);
@@ -784,45 +817,28 @@ static size_t parse_structural(reader *rd, slot *s, const unsigned char *buf, si
         uint64_t d = from_bit(d0, d1, o) & below;
         if (odd || fe == 0)
             goto alone;
-        const unsigned char *r0 = buf + p;
         rowkey rk;
         rk.inplace = false;
         rk.len = 0;
         size_t f = 0;
-        for (size_t c = 0; c < ncols; c++, f++) {
-            size_t e = fe; /* too few fields or too many: alone */
-            if (c + 1 < ncols) {
-                if (!d)
-                    goto alone;
-                e = (size_t)__builtin_ctzll(d);
-                d &= d - 1;
-            } else if (d) {
+        int r;
+        for (size_t c = 0; c < last; c++) {
+            if (!d)
+                goto alone; /* too few fields */
+            const size_t e = (size_t)__builtin_ctzll(d);
+            d &= d - 1;
+            if ((short_max && e - f > max_field) ||
+                (r = plain_field(s, role[c], which[c], buf, p, f, e, lim, row, nkey, &rk)) > 0)
                 goto alone;
-            }
-            const size_t n = e - f;
-            if (n > max_field)
-                goto alone;
-            const unsigned r = role[c];
-            if (r == ROLE_NUM) {
-                const unsigned j = which[c];
-                double x;
-                int k;
-                if (!short_number(r0 + f, n, &x, &k)) {
-                    const unsigned char *end = NULL;
-                    if (!n || !fast_number(r0 + f, buf + lim, &x, &k, &end) || end != r0 + e)
-                        goto alone;
-                }
-                s->col[j][row] = x;
-                s->exp10[j][row] = (int16_t)k;
-            } else if (r == ROLE_KEY) {
-                const int kr = key_field(s, nkey, buf, p + f, n, &rk);
-                if (kr < 0)
-                    goto nomem;
-                if (kr > 0)
-                    goto alone;
-            }
-            f = e;
+            if (r < 0)
+                goto nomem;
+            f = e + 1;
         }
+        if (d || (short_max && fe - f > max_field) ||
+            (r = plain_field(s, role[last], which[last], buf, p, f, fe, lim, row, nkey, &rk)) > 0)
+            goto alone; /* too many fields, or the last field's own reasons */
+        if (r < 0)
+            goto nomem;
         if (checks && ((weight >= 0 && s->col[weight][row] < 0.0) ||
                        (binary && convert(s->col[0][row], s->exp10[0][row]) != 0.0 &&
                         convert(s->col[0][row], s->exp10[0][row]) != 1.0)))

@@ -351,11 +351,11 @@ static void test_errors(void)
 
 /* A number the fast path could convert but longer than max_field (a long exponent):
  * the same error as the sequential reader's, at max_field 64 (where the parallel reader
- * skips its own length check of fast numbers) and at 20; and a field over 20 bytes in a
- * record the structural parser takes (shorter than 64 bytes). */
+ * skips its own length check of fast numbers) and at 20; and a field over 20 bytes, last
+ * or not, in a record the structural parser takes (shorter than 64 bytes). */
 static void test_max_field(void)
 {
-    for (int v = 0; v < 2; v++) {
+    for (int v = 0; v < 3; v++) {
         sbuf b = {0};
         sb_printf(&b, "y,yhat,seg,note\n");
         for (int r = 0; r < 50; r++)
@@ -365,8 +365,10 @@ static void test_max_field(void)
             for (int i = 0; i < 70; i++)
                 sb_put(&b, "0", 1);
             sb_printf(&b, "1,a,n\n");
-        } else { /* a record shorter than 64 bytes with a field of 22 */
+        } else if (v == 1) { /* a record shorter than 64 bytes with a last field of 22 */
             sb_printf(&b, "1.5,2.5,a,n23456789012345678901\n");
+        } else { /* ... and with a slice value of 24, not last */
+            sb_printf(&b, "1.5,2.5,a23456789012345678901234,n\n");
         }
         for (int r = 0; r < 50; r++)
             sb_printf(&b, "%d.5,%d.25,a,n\n", r, r + 1);
