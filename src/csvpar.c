@@ -9,11 +9,13 @@
  * holds a line break across a boundary; a chunk with a quote anywhere stops the reader
  * before anything of it is used, so the records handed out are always exact.
  *
- * Workers take chunk numbers in order from a counter, pread the chunk (plus the tail of
- * its last record) into their own buffer, and parse it into a slot; slots are handed to
- * the sink strictly in chunk order by whichever worker finds the next one ready. While
- * one worker hands a chunk out, the others parse: the sink's work (folding the rows into
- * the evaluation) overlaps the parsing of later chunks.
+ * Workers take chunk numbers in order from a counter, map the chunk (plus the tail of its
+ * last record) from the file — or pread it into their own buffer near the end of the
+ * file (map_chunk says when) — and parse it into a slot, structurally where they can
+ * (parse_structural); slots are handed to the sink strictly in chunk order by whichever
+ * worker finds the next one ready, and unmapped once handed out. While one worker hands
+ * a chunk out, the others parse: the sink's work (folding the rows into the evaluation)
+ * overlaps the parsing of later chunks.
  *
  * Numbers: the common decimal (at most 19 significant digits, exponent within ±22 after
  * normalisation) is converted inline by Clinger's fast path, m·10^k or m/10^k with m and
