@@ -97,7 +97,8 @@ char vn__csv_default_delimiter(const char *path);
 
 /* For the parallel reader (csvpar.h): true when the input is a plain file (not gzip, not
  * standard input) with a header, just opened (no data record read yet), and the header
- * ended cleanly; then *offset and *line say where the first data record starts. */
+ * ended in LF or CRLF (not a bare CR); then *offset and *line say where the first data
+ * record starts (after the LF). */
 bool vn__csv_data_start(const vn__csv *r, uint64_t *offset, uint64_t *line);
 /* Continues reading at offset (a record start) of a plain file, line number `line`,
  * with hash as the content hash of every byte before offset and `records` data records

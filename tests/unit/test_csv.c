@@ -1104,6 +1104,45 @@ static void *failing_alloc(void *ud, void *ptr, size_t size)
 
 /* Fails the 1st, 2nd, ... allocation: every run ends in VN_ERR_NOMEM or succeeds, with
  * nothing leaked (AddressSanitizer checks). */
+/* Where the parallel reader may start: just after the header's line break — its LF
+ * when the header ends in CRLF (hand-derived offsets and line numbers); not after a bare
+ * CR (whose meaning needs the byte after it, which the sequential reader then reads). */
+static void test_data_start(void)
+{
+    static const struct {
+        const char *text;
+        int ok;
+        uint64_t offset, line;
+    } cases[] = {
+        {"y,yhat\n1,2\n", 1, 7, 2},
+        {"y,yhat\r\n1,2\r\n", 1, 8, 2},
+        {"y,yhat\r\n\r\n1,2\r\n", 1, 8, 2}, /* a blank line next: the reader's to skip */
+        {"\xEF\xBB\xBFy,yhat\r\n1,2\r\n", 1, 11, 2},
+        {"y,yhat\r1,2\r", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[] = "/tmp/vn_test_csv_start_XXXXXX";
+        const int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd < 0)
+            continue;
+        const size_t len = strlen(cases[i].text);
+        CHECK(write(fd, cases[i].text, len) == (ssize_t)len);
+        close(fd);
+        char err[256];
+        vn__csv *r = NULL;
+        const vn__csv_opts o = {',', 1, 0, 0};
+        CHECK(vn__csv_open(path, &o, &r, err, sizeof err) == VN_OK);
+        uint64_t off = 0, line = 0;
+        const bool ok = r && vn__csv_data_start(r, &off, &line);
+        CHECKF(ok == cases[i].ok && (!ok || (off == cases[i].offset && line == cases[i].line)),
+               "case %zu: %d at %llu, line %llu", i, ok, (unsigned long long)off,
+               (unsigned long long)line);
+        vn__csv_free(r);
+        unlink(path);
+    }
+}
+
 static void test_alloc_failures(void)
 {
     sbuf b = {0};
@@ -1146,6 +1185,7 @@ int main(void)
     RUN(test_huge_field);
     RUN(test_block_boundaries);
     RUN(test_gzip);
+    RUN(test_data_start);
     RUN(test_alloc_failures);
     return unit_summary("csv");
 }

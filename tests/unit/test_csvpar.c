@@ -310,7 +310,10 @@ static void test_errors(void)
     /* each case, then the ones with a byte the masks flag moved through every offset of
      * the 64-byte windows (a pad of 0..63 bytes before them) */
     const size_t ncase = sizeof bad / sizeof *bad;
+    for (int crlf = 0; crlf < 2; crlf++) /* each file again with CRLF line breaks */
     for (size_t i = 0, shift = 0; i < ncase; shift < 63 && bad[i].odd ? shift++ : (shift = 0, i++)) {
+        if (crlf && shift)
+            continue;
         sbuf b = {0};
         sb_printf(&b, "y,yhat,seg,note\n");
         for (int r = 0; r < 200; r++)
@@ -320,14 +323,21 @@ static void test_errors(void)
         sb_put(&b, bad[i].s, bad[i].n ? bad[i].n : strlen(bad[i].s));
         for (int r = 0; r < 200; r++)
             sb_printf(&b, "%d.5,-%d.25,%s,n\n", r, r + 1, r % 5 ? "a" : "c");
+        if (crlf) {
+            sbuf c = {0};
+            for (size_t k = 0; k < b.n; k++)
+                sb_put(&c, b.s[k] == '\n' ? "\r\n" : b.s + k, b.s[k] == '\n' ? 2 : 1);
+            free(b.s);
+            b = c;
+        }
         char plain[64], gz[64];
         tmp_write(plain, b.s, b.n, 0);
         tmp_write(gz, b.s, b.n, 1);
         const dialect d = {"\n", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         outcome ref, got;
         evaluate(gz, &d, 1, &ref);
-        CHECKF(bad[i].expect < 0 || (ref.st == VN_OK) == bad[i].expect, "case %zu: status %d",
-               i, ref.st);
+        CHECKF(bad[i].expect < 0 || (ref.st == VN_OK) == bad[i].expect || crlf,
+               "case %zu: status %d", i, ref.st);
         const size_t saved = vn__par_chunk_bytes;
         static const size_t chunks[] = {1, 4, 13, 40, 121, 364, 4096, 1 << 22};
         for (size_t c = shift ? 12 : 0; c < 2 * sizeof chunks / sizeof *chunks; c++) {
@@ -336,8 +346,8 @@ static void test_errors(void)
             evaluate(plain, &d, 2, &got);
             CHECKF(got.st == ref.st && strcmp(got.msg, ref.msg) == 0 &&
                        (ref.st != VN_OK || strcmp(got.json.s, ref.json.s) == 0),
-                   "case %zu shift %zu chunk %zu map %d: \"%s\" vs \"%s\"", i, shift,
-                   chunks[c / 2], vn__par_map, got.msg, ref.msg);
+                   "case %zu%s shift %zu chunk %zu map %d: \"%s\" vs \"%s\"", i,
+                   crlf ? " crlf" : "", shift, chunks[c / 2], vn__par_map, got.msg, ref.msg);
             free(got.json.s);
         }
         vn__par_map = 1;
