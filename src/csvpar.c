@@ -107,6 +107,7 @@ typedef struct reader {
     vn__hash hash;
     bool hashing;
     bool mapping;         /* chunks are mapped from the file where they can be */
+    uint64_t page;        /* the page size (mappings start on a page) */
     uint64_t line;        /* line number at commit_k's begin */
     uint64_t at;          /* offset of commit_k's begin */
 } reader;
@@ -139,8 +140,8 @@ static ssize_t read_at(int fd, unsigned char *dst, size_t n, uint64_t off)
  * whole field to vn__parse_double). */
 /* ---- digits eight at a time ----
  * A run of digits of unknown length ends in a branch the predictor cannot learn; here
- * the run's length comes from bit tricks on eight bytes at once (a byte is a digit when
- * its high nibble is 3 and adding 6 keeps it so), and its value from three multiply-
+ * the run's length comes from bit tricks on eight bytes at once (a byte is a digit when,
+ * xored with '0', it is below 10), and its value from three multiply-
  * and-add steps that combine digits pairwise, then pairs, then quads. The caller keeps
  * eight readable bytes past the data's end (zeros, which are not digits). */
 static inline uint64_t load8(const unsigned char *p)
@@ -153,11 +154,11 @@ static inline uint64_t load8(const unsigned char *p)
 /* The high bit of each byte of v that is not a digit (the first byte being the lowest). */
 static inline uint64_t nondigits(uint64_t v)
 {
-    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, three = 0x3030303030303030ull;
-    const uint64_t bad = ((v & hi) ^ three) | (((v + 0x0606060606060606ull) & hi) ^ three);
-    /* the high bit of each byte of bad that is not zero (no carry crosses a byte) */
-    return (((bad & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | bad) &
-           0x8080808080808080ull;
+    /* x = v ^ '0': a digit's byte is 0..9; adding 0x76 to its low seven bits sets the high
+     * bit from 10 up (no carry crosses a byte), and a byte with the high bit set is no
+     * digit either */
+    const uint64_t x = v ^ 0x3030303030303030ull;
+    return (((x & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
 }
 
 /* Leading digit bytes of v (0..8). */
@@ -495,14 +496,21 @@ static inline __attribute__((always_inline)) bool put_key(slot *s, const unsigne
     return true;
 }
 
+/* Whether a record is refused whatever else: a negative weight, or (binary) a label
+ * m0·10^k0 other than 0 or 1. The chunk then bails: csv.c says where. */
+static inline bool row_refused(const vn__par_spec *sp, double w, double m0, int k0)
+{
+    return (sp->weight >= 0 && w < 0.0) ||
+           (sp->binary && convert(m0, k0) != 0.0 && convert(m0, k0) != 1.0);
+}
+
 /* Stores a complete record's values v·10^ex and slice key as row s->n: 0; 1 when the
  * chunk must bail (a negative weight, a label neither 0 nor 1); -1 when out of memory. */
 static inline int store_row(slot *s, const vn__par_spec *sp, const double *v, const int *ex,
                             const unsigned char *buf, const rowkey *rk)
 {
     const size_t nnum = sp->nnum;
-    if ((sp->weight >= 0 && v[sp->weight] < 0.0) ||
-        (sp->binary && convert(v[0], ex[0]) != 0.0 && convert(v[0], ex[0]) != 1.0))
+    if (row_refused(sp, sp->weight >= 0 ? v[sp->weight] : 0.0, v[0], ex[0]))
         return 1;
     if (!slot_grow_rows(s, nnum, sp->nkey > 0, s->n + 1))
         return -1;
@@ -714,10 +722,7 @@ static inline int short_number(const unsigned char *q, size_t n, double *v, int 
         return 0;
     const uint64_t keep = ~0ull >> (64 - 8 * n);
     const uint64_t w = load8(q) & keep;
-    /* the non-digits among the n bytes: after xor '0' a digit is a byte below 10 */
-    const uint64_t x = w ^ 0x3030303030303030ull;
-    const uint64_t nz = (((x & 0x7F7F7F7F7F7F7F7Full) + 0x7676767676767676ull) | x) & keep &
-                        0x8080808080808080ull;
+    const uint64_t nz = nondigits(w) & keep; /* the non-digits among the n bytes */
     uint64_t m;
     int k = 0;
     if (!nz) {
@@ -841,9 +846,8 @@ static size_t parse_structural(reader *rd, slot *s, const unsigned char *buf, si
             goto alone; /* too many fields, or the last field's own reasons */
         if (r < 0)
             goto nomem;
-        if (checks && ((weight >= 0 && s->col[weight][row] < 0.0) ||
-                       (binary && convert(s->col[0][row], s->exp10[0][row]) != 0.0 &&
-                        convert(s->col[0][row], s->exp10[0][row]) != 1.0)))
+        if (checks && row_refused(sp, weight >= 0 ? s->col[weight][row] : 0.0, s->col[0][row],
+                                  s->exp10[0][row]))
             goto alone; /* (which bails) */
         if (nkey && !put_key(s, buf, &rk, row))
             goto nomem;
@@ -887,12 +891,9 @@ static void unmap_chunk(slot *s)
  * would return short; VERNIER_NO_MMAP=1 reads instead. */
 static bool map_chunk(reader *rd, slot *s, uint64_t r0, uint64_t ne, size_t *len)
 {
-    static long page;
-    if (!page)
-        page = sysconf(_SC_PAGESIZE);
-    const uint64_t size = rd->sp->size, start = r0 - r0 % (uint64_t)(page > 0 ? page : 4096);
+    const uint64_t size = rd->sp->size, page = rd->page, start = r0 - r0 % page;
     const uint64_t end = ne + (64u << 10) + PAD < size ? ne + (64u << 10) + PAD : size;
-    if (!rd->mapping || end < ne + PAD || ne - r0 < (uint64_t)page)
+    if (!rd->mapping || end < ne + PAD || ne - r0 < page)
         return false;
     void *m = mmap(NULL, (size_t)(end - start), PROT_READ, MAP_SHARED | MAP_POPULATE,
                    rd->sp->fd, (off_t)start);
@@ -931,7 +932,6 @@ static void parse_chunk(reader *rd, slot *s, uint64_t k)
     if (map_chunk(rd, s, r0, ne, &len))
         goto parse;
     /* the chunk, then more until the line break that ends its last record */
-    s->data = s->buf;
     for (;;) {
         if (!vn__grow((void **)&s->buf, &s->bufcap, want + PAD, 1)) {
             s->st = VN_ERR_NOMEM;
@@ -1107,6 +1107,8 @@ vn_status vn__par_read(const vn__par_spec *sp, vn__par_sink sink, void *ctx,
     rd.ends[(unsigned char)sp->delim] = rd.ends['\n'] = rd.ends['\r'] = rd.ends[0] = 1;
     rd.short_max = sp->max_field < 64; /* (a fast number has at most 27 bytes) */
     rd.mapping = vn__par_map && !getenv("VERNIER_NO_MMAP");
+    const long page = sysconf(_SC_PAGESIZE);
+    rd.page = page > 0 ? (uint64_t)page : 4096;
     bool ok = true;
     for (size_t j = 0; j < sp->nnum; j++) {
         ok = ok && sp->num[j] < sp->ncols && rd.role[sp->num[j]] == ROLE_SKIP;

@@ -469,14 +469,6 @@ static bool keeps_ae(const vn_eval *ev, const slice *s)
     return ae_mode(ev) && !(ev->derived_ae && s == ev->slices);
 }
 
-/* |e| of rows y, p [0, n) into ae[0..n) (restrict: a loop GCC vectorises at -O2). */
-static void abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
-                       size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        ae[i] = fabs(p[i] - y[i]);
-}
-
 /* n more entries in slice s's |e| store: room made, their weights (when the store keeps
  * weights) w[0..n), or 1 when w is NULL; *at is where their |e| go (the caller writes
  * them). */
@@ -510,7 +502,7 @@ static bool note_pending(vn_eval *ev, slice *s)
         return true;
     if (!ae_append(ev, s, m, buffered_w(ev, s, from), &ae))
         return false;
-    abs_errors(ae, s->y + from, s->p + from, m);
+    (void)vn__abs_errors(ae, s->y + from, s->p + from, m); /* (buffered rows: finite) */
     s->ae_skip = s->len - s->done;
     return true;
 }

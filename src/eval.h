@@ -186,6 +186,7 @@ void vn__acc_fold(vn__acc *a, const vn__plan *plan, const double *y, const doubl
                   const double *w, const double *const *x, size_t off, size_t n);
 /* Whether x[0..n) are all finite (vectorised). */
 bool vn__all_finite(const double *x, size_t n);
+/* |p - y| of rows [0, n) into ae; whether every difference is finite (so, y and p too). */
 bool vn__abs_errors(double *restrict ae, const double *restrict y, const double *restrict p,
                     size_t n);
 /* The state of custom metric um (SLOT_CUSTOM) inside a. */
